@@ -1,0 +1,60 @@
+#!/usr/bin/env python3
+"""Set up a local virtual environment on first use, then run AppVentory or its tests.
+
+    python3 dev.py start   # the main job (today: the web app on SQLite, local mode)
+    python3 dev.py test    # the whole test suite (PostgreSQL tests skip when none is reachable)
+
+Anything after the command is passed through (e.g. `python3 dev.py test -k settings`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
+STAMP = VENV / ".installed-from"
+
+
+def _wanted_stamp() -> str:
+    return hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
+
+
+def ensure_environment() -> None:
+    """Create .venv and install the project with its dev extras when pyproject.toml changed."""
+    if sys.version_info < (3, 11):
+        sys.exit(f"AppVentory needs Python 3.11 or newer; this is {sys.version.split()[0]}.")
+    if not (BIN / "python").exists():
+        print(f"creating virtual environment in {VENV}", flush=True)
+        venv.EnvBuilder(with_pip=True).create(VENV)
+    if STAMP.exists() and STAMP.read_text() == _wanted_stamp():
+        return
+    print("installing AppVentory and its dependencies into .venv", flush=True)
+    subprocess.run(
+        [str(BIN / "python"), "-m", "pip", "install", "--quiet", "-e", f"{ROOT}[dev]"],
+        check=True,
+    )
+    STAMP.write_text(_wanted_stamp())
+
+
+def main(argv: list[str]) -> int:
+    if not argv or argv[0] not in {"start", "test"}:
+        print(__doc__)
+        return 2
+    ensure_environment()
+    command, rest = argv[0], argv[1:]
+    if command == "start":
+        args = [str(BIN / "appventory"), "serve", "--local", *rest]
+    else:
+        args = [str(BIN / "python"), "-m", "pytest", *rest]
+    return subprocess.run(args, cwd=ROOT).returncode
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
