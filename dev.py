@@ -28,7 +28,7 @@ def _wanted_stamp() -> str:
 
 def ensure_environment() -> None:
     """Create .venv and install the project with its dev extras when pyproject.toml changed."""
-    if sys.version_info < (3, 11):
+    if sys.version_info < (3, 11):  # noqa: UP036 - dev.py may run under an older python3
         sys.exit(f"AppVentory needs Python 3.11 or newer; this is {sys.version.split()[0]}.")
     if not (BIN / "python").exists():
         print(f"creating virtual environment in {VENV}", flush=True)

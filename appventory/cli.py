@@ -1,5 +1,157 @@
-"""Placeholder replaced below."""
+"""The `appventory` command line: the operator's door."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Annotated, TypeVar
+
+import typer
+
+from appventory.localkey import LOCAL_KEY_PATH, ensure_local_key
+from sync_core.crypto import SecretKeyError
+from sync_core.settings import Settings, SettingsError, load_settings
+from sync_core.store import organizations
+from sync_core.store.db import StoreUnavailable, migrate, open_store
+
+T = TypeVar("T")
+
+app = typer.Typer(
+    help="AppVentory for Microsoft Entra ID: a read-only inventory of your tenant's apps.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+org_app = typer.Typer(help="Manage organizations.", no_args_is_help=True)
+token_app = typer.Typer(help="Manage API tokens for the GraphQL API.", no_args_is_help=True)
+app.add_typer(org_app, name="org")
+app.add_typer(token_app, name="token")
+
+# Errors a person can act on: shown as one line, exit status 2, no traceback.
+USER_ERRORS = (SettingsError, StoreUnavailable, SecretKeyError, organizations.NotFound, ValueError)
+
+
+def _configure_logging(settings: Settings) -> None:
+    logging.basicConfig(
+        level=settings.log_level.upper(),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+
+
+def _settings(*, local: bool = False) -> Settings:
+    """Settings from the environment; local mode supplies a generated key when none is set."""
+    try:
+        settings = load_settings()
+    except SettingsError as exc:
+        if not (local and str(exc).startswith("APPVENTORY_SECRET_KEY is required")):
+            raise
+        key, created = ensure_local_key()
+        verb = "generated a new" if created else "using the"
+        typer.echo(
+            f"local mode: {verb} encryption key in {LOCAL_KEY_PATH} (git-ignored); "
+            "set APPVENTORY_SECRET_KEY for anything but a laptop",
+            err=True,
+        )
+        settings = load_settings(secret_key=key)
+    _configure_logging(settings)
+    return settings
+
+
+def _with_store(settings: Settings, work: Callable[[], Awaitable[T]]) -> T:
+    async def run() -> T:
+        async with open_store(settings.database_url) as store, _activated(store):
+            return await work()
+
+    return asyncio.run(run())
+
+
+def _activated(store):
+    from contextlib import asynccontextmanager
+
+    @asynccontextmanager
+    async def activate():
+        with store.activated():
+            yield
+
+    return activate()
+
+
+@app.command("migrate")
+def migrate_command() -> None:
+    """Apply pending database migrations."""
+    settings = _settings()
+    asyncio.run(migrate(settings.database_url))
+    typer.echo("migrations applied")
+
+
+@org_app.command("create")
+def org_create(name: Annotated[str, typer.Argument(help="The organization's name.")]) -> None:
+    """Create an organization and print its id and first API token (shown once)."""
+    settings = _settings()
+    org, token = _with_store(settings, lambda: organizations.create_organization(name=name))
+    typer.echo(f"organization id: {org.id}")
+    typer.echo(f"organization name: {org.name}")
+    typer.echo(f"api token id: {token.id}")
+    typer.echo(f"token: {token.secret}")
+    typer.echo("The token is shown once: keep it secret. Send it as 'Authorization: Bearer …'.")
+
+
+@token_app.command("create")
+def token_create(
+    org: Annotated[uuid.UUID, typer.Option("--org", help="Organization id.")],
+    name: Annotated[str, typer.Option(help="A label for the token.")] = "",
+) -> None:
+    """Issue a new API token for an organization (shown once)."""
+    settings = _settings()
+    token = _with_store(
+        settings, lambda: organizations.create_token(organization_id=org, name=name)
+    )
+    typer.echo(f"api token id: {token.id}")
+    typer.echo(f"token: {token.secret}")
+
+
+@token_app.command("revoke")
+def token_revoke(
+    token: Annotated[str, typer.Argument(help="The token id, or the token itself.")],
+) -> None:
+    """Revoke an API token; requests with it get 401 from then on."""
+    settings = _settings()
+    try:
+        kwargs: dict = {"token_id": uuid.UUID(token)}
+    except ValueError:
+        kwargs = {"secret": token}
+    if not _with_store(settings, lambda: organizations.revoke_token(**kwargs)):
+        raise organizations.NotFound("no live token matches (already revoked, or unknown)")
+    typer.echo("token revoked")
+
+
+@app.command("serve")
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    local: Annotated[
+        bool,
+        typer.Option(help="Laptop mode: generate a local key if none is set, apply migrations."),
+    ] = False,
+) -> None:
+    """Run the web app (health checks; GraphQL and Slack as they land)."""
+    import uvicorn
+
+    from appventory.web import create_app
+
+    settings = _settings(local=local)
+    if local:
+        asyncio.run(migrate(settings.database_url))
+    typer.echo(f"AppVentory listening on http://{host}:{port} (database {settings.database_url})")
+    uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
 
 
 def main() -> None:
-    raise SystemExit(0)
+    """Entry point of the `appventory` console script."""
+    try:
+        app()
+    except USER_ERRORS as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise SystemExit(2) from None

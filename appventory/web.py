@@ -1,0 +1,66 @@
+"""The Starlette web app: health endpoints now; GraphQL and Slack mount here as they land."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from appventory.runtime import Runtime, open_runtime
+from sync_core.settings import Settings
+from sync_core.store.db import StoreUnavailable
+
+log = logging.getLogger(__name__)
+
+
+class StoreActivation:
+    """ASGI middleware: each request runs with the process's store active."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        runtime: Runtime | None = scope.get("state", {}).get("runtime")
+        if runtime is None or scope["type"] == "lifespan":
+            await self.app(scope, receive, send)
+            return
+        with runtime.store.activated():
+            await self.app(scope, receive, send)
+
+
+async def healthz(request: Request) -> JSONResponse:
+    """Liveness: the process answers; no dependencies checked."""
+    return JSONResponse({"status": "ok"})
+
+
+async def readyz(request: Request) -> JSONResponse:
+    """Readiness: the database answers a query within two seconds."""
+    runtime: Runtime = request.state.runtime
+    try:
+        await runtime.store.ping()
+    except StoreUnavailable as exc:
+        log.warning("not ready: %s", exc)
+        return JSONResponse({"status": "unavailable", "database": str(exc)}, status_code=503)
+    return JSONResponse({"status": "ok", "database": "ok"})
+
+
+def create_app(settings: Settings) -> Starlette:
+    """The web app for these settings; the store opens in the lifespan, not at import."""
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[dict[str, Runtime]]:
+        async with open_runtime(settings) as runtime:
+            yield {"runtime": runtime}
+
+    app = Starlette(
+        routes=[Route("/healthz", healthz), Route("/readyz", readyz)],
+        lifespan=lifespan,
+    )
+    app.add_middleware(StoreActivation)
+    return app

@@ -1,0 +1,142 @@
+"""The one settings object, read from the environment (and a `.env` file) at the entry point."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated, Any
+from urllib.parse import urlsplit
+
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from sync_core.crypto import SecretKeyError, Vault, parse_keys
+
+DEFAULT_DATABASE_URL = "sqlite://appventory.sqlite3"
+PREFIX = "APPVENTORY_"
+
+
+class Environment(StrEnum):
+    DEVELOPMENT = "development"
+    PRODUCTION = "production"
+
+
+class SettingsError(Exception):
+    """A setting is missing or malformed; the message is one line naming the variable."""
+
+
+def _env(name: str) -> Any:
+    """Bind a field to one environment variable name (and its field name, for tests)."""
+    return Field(validation_alias=AliasChoices(name, name.lower()))
+
+
+def normalise_database_url(url: str) -> str:
+    """Accept sqlite:// and postgres:// or postgresql:// URLs; reject anything else clearly."""
+    parts = urlsplit(url.strip())
+    if parts.scheme == "sqlite":
+        if not (parts.netloc + parts.path):
+            raise ValueError("sqlite URL needs a path, e.g. sqlite://appventory.sqlite3")
+        return url.strip()
+    if parts.scheme in {"postgres", "postgresql"}:
+        if not parts.hostname or not parts.path.strip("/"):
+            raise ValueError("postgres URL needs a host and a database, e.g. postgres://u@host/db")
+        return "postgres://" + url.strip().split("://", 1)[1]
+    shown = parts.scheme or url
+    raise ValueError(
+        f"unknown database scheme {shown!r}: use sqlite://PATH or postgres://USER@HOST:PORT/DB"
+    )
+
+
+def _http_url(value: str) -> str:
+    parts = urlsplit(value.strip())
+    if parts.scheme not in {"http", "https"} or not parts.netloc:
+        raise ValueError(f"{value!r} is not an http(s) URL")
+    return value.strip()
+
+
+class Settings(BaseSettings):
+    """Every setting of every process. Tests build it directly; processes call `load_settings`."""
+
+    model_config = SettingsConfigDict(
+        env_prefix=PREFIX, env_file=".env", extra="ignore", populate_by_name=True, frozen=True
+    )
+
+    database_url: str = DEFAULT_DATABASE_URL
+    secret_key: SecretStr
+    environment: Environment = Environment.DEVELOPMENT
+    public_url: str = "http://localhost:8000"
+    log_level: str = "INFO"
+
+    entra_client_id: str | None = None
+    entra_client_secret: SecretStr | None = None
+    login_url: str = "https://login.microsoftonline.com"
+    graph_url: str = "https://graph.microsoft.com"
+
+    slack_api_url: str = "https://slack.com/api/"
+    slack_bot_token: Annotated[SecretStr | None, _env("SLACK_BOT_TOKEN")] = None
+    slack_signing_secret: Annotated[SecretStr | None, _env("SLACK_SIGNING_SECRET")] = None
+    slack_app_token: Annotated[SecretStr | None, _env("SLACK_APP_TOKEN")] = None
+    slack_client_id: Annotated[str | None, _env("SLACK_CLIENT_ID")] = None
+    slack_client_secret: Annotated[SecretStr | None, _env("SLACK_CLIENT_SECRET")] = None
+
+    sync_interval_minutes: int = Field(default=60, ge=1, le=7 * 24 * 60)
+    active_days: int = Field(default=30, ge=1, le=365)
+    inactive_days: int = Field(default=60, ge=1, le=730)
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_url(cls, value: str) -> str:
+        return normalise_database_url(value)
+
+    @field_validator("secret_key")
+    @classmethod
+    def _secret_key(cls, value: SecretStr) -> SecretStr:
+        try:
+            parse_keys(value.get_secret_value())
+        except SecretKeyError as exc:
+            raise ValueError(str(exc)) from None
+        return value
+
+    @field_validator("public_url", "login_url", "graph_url")
+    @classmethod
+    def _base_url(cls, value: str) -> str:
+        return _http_url(value).rstrip("/")
+
+    @field_validator("slack_api_url")
+    @classmethod
+    def _slack_api_url(cls, value: str) -> str:
+        # slack_sdk joins method names onto base_url, so it must end with a slash.
+        return _http_url(value).rstrip("/") + "/"
+
+    def vault(self) -> Vault:
+        """The encryptor for secrets at rest, from APPVENTORY_SECRET_KEY."""
+        return Vault(parse_keys(self.secret_key.get_secret_value()))
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite://")
+
+
+def _variable_name(field: str) -> str:
+    info = Settings.model_fields.get(field)
+    alias = info.validation_alias if info else None
+    if isinstance(alias, AliasChoices):
+        return str(alias.choices[0])
+    return PREFIX + field.upper()
+
+
+def describe(error: ValidationError) -> str:
+    """One line naming the first bad variable and what is wrong with it."""
+    first = error.errors()[0]
+    name = _variable_name(str(first["loc"][0])) if first["loc"] else "settings"
+    if first["type"] == "missing":
+        return f"{name} is required but not set"
+    message = str(first["msg"]).removeprefix("Value error, ")
+    return f"{name} is invalid: {message}"
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Read settings from the environment; raise SettingsError with one line on a bad value."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        raise SettingsError(describe(exc)) from None
