@@ -62,8 +62,10 @@ def postgres_url() -> Iterator[str]:
     except (OSError, asyncpg.PostgresError, TimeoutError) as exc:
         if REQUIRE_POSTGRES:
             pytest.fail(f"PostgreSQL required but not reachable at {ADMIN_URL}: {exc}")
-        pytest.skip(f"PostgreSQL not reachable at 127.0.0.1:5432 ({exc}); set "
-                    "APPVENTORY_TEST_POSTGRES_URL to run these tests")
+        pytest.skip(
+            f"PostgreSQL not reachable at 127.0.0.1:5432 ({exc}); set "
+            "APPVENTORY_TEST_POSTGRES_URL to run these tests"
+        )
     url = ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
     asyncio.run(migrate(url))
     yield url

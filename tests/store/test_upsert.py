@@ -34,8 +34,11 @@ async def test_same_user_twice_updates_and_never_duplicates(store):
 
 async def test_duplicates_within_one_batch_are_stored_once(store):
     org, conn = await _connection()
-    batch = [records.User(entra_id="u-1", display_name="old"), records.User(entra_id="u-1",
-             display_name="new"), records.User(entra_id="u-2", display_name="Bo")]
+    batch = [
+        records.User(entra_id="u-1", display_name="old"),
+        records.User(entra_id="u-1", display_name="new"),
+        records.User(entra_id="u-2", display_name="Bo"),
+    ]
     counts = await inventory.upsert_users(connection_id=conn.id, users=batch, seen_at=T0)
     assert counts == records.UpsertCounts(created=2, updated=0)
     names = [u.display_name for u in await inventory.list_users(organization_id=org.id)]
@@ -71,8 +74,10 @@ async def test_same_entra_id_in_two_tenants_is_two_rows(store):
 
 async def test_soft_delete_keeps_history_and_a_returning_user_is_restored(store):
     org, conn = await _connection()
-    users = [records.User(entra_id="u-1", display_name="Ada"),
-             records.User(entra_id="u-2", display_name="Bo")]
+    users = [
+        records.User(entra_id="u-1", display_name="Ada"),
+        records.User(entra_id="u-2", display_name="Bo"),
+    ]
     await inventory.upsert_users(connection_id=conn.id, users=users, seen_at=T0)
     await inventory.upsert_users(connection_id=conn.id, users=users[:1], seen_at=T1)
 
