@@ -67,9 +67,11 @@ def postgres_url() -> Iterator[str]:
             "APPVENTORY_TEST_POSTGRES_URL to run these tests"
         )
     url = ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
-    asyncio.run(migrate(url))
-    yield url
-    asyncio.run(_drop_database(ADMIN_URL, name))
+    try:
+        asyncio.run(migrate(url))
+        yield url
+    finally:
+        asyncio.run(_drop_database(ADMIN_URL, name))
 
 
 @pytest.fixture(params=BACKENDS)
