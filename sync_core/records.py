@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 
 
@@ -127,6 +127,163 @@ class UpsertCounts:
 
     created: int = 0
     updated: int = 0
+    # Keys of the rows this upsert created, for "added" events; not part of equality.
+    created_keys: list[tuple] = field(default_factory=list, compare=False, repr=False)
 
-    def __add__(self, other: UpsertCounts) -> UpsertCounts:
-        return UpsertCounts(self.created + other.created, self.updated + other.updated)
+
+@dataclass(frozen=True, slots=True)
+class Assignment:
+    """An app role assignment: a user, group or service principal given access to an app."""
+
+    entra_id: str
+    app_entra_id: str
+    principal_entra_id: str
+    principal_type: str
+    app_role_id: str | None = None
+    created_at: dt.datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Grant:
+    """A delegated permission grant: admin consent (AllPrincipals) or one user's consent."""
+
+    entra_id: str
+    client_entra_id: str
+    resource_entra_id: str
+    consent_type: str
+    principal_entra_id: str | None
+    scopes: tuple[str, ...] = ()
+
+    @property
+    def is_user_consent(self) -> bool:
+        return self.consent_type == "Principal"
+
+
+@dataclass(frozen=True, slots=True)
+class SignIn:
+    """One interactive sign-in from Entra's sign-in log."""
+
+    entra_id: str
+    occurred_at: dt.datetime
+    user_entra_id: str | None
+    user_principal_name: str | None
+    app_id: str | None
+    app_display_name: str | None
+    resource_id: str | None = None
+    error_code: int = 0
+    failure_reason: str | None = None
+    client_app_used: str | None = None
+    ip_address: str | None = None
+    city: str | None = None
+    country: str | None = None
+    is_interactive: bool = True
+
+    @property
+    def succeeded(self) -> bool:
+        return self.error_code == 0
+
+
+@dataclass(frozen=True, slots=True)
+class LastSignIn:
+    """A user's last sign-in times from `signInActivity` (P1/P2 tenants only)."""
+
+    user_entra_id: str
+    last_sign_in_at: dt.datetime | None
+    last_successful_sign_in_at: dt.datetime | None
+
+
+class EntityStatus(StrEnum):
+    PENDING = "pending"
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    SKIPPED = "skipped"  # not due, or nothing to do
+    FAILED = "failed"
+
+
+class SyncMode(StrEnum):
+    FULL = "full"
+    DELTA = "delta"
+    INCREMENTAL = "incremental"
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    """Who did something: the system, a Slack user, an API token or the CLI."""
+
+    type: ActorType
+    id: str | None = None
+    name: str | None = None
+
+
+SYSTEM = Actor(ActorType.SYSTEM)
+
+
+@dataclass(frozen=True, slots=True)
+class EntityReport:
+    """What one entity pass of a sync did."""
+
+    name: str
+    mode: SyncMode | None = None
+    status: EntityStatus = EntityStatus.PENDING
+    pages: int = 0
+    fetched: int = 0
+    created: int = 0
+    updated: int = 0
+    removed: int = 0
+    skipped: int = 0
+    error_code: str | None = None
+    error: str | None = None
+    hint: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SyncReport:
+    """One sync run, as every door renders it."""
+
+    id: uuid.UUID
+    organization_id: uuid.UUID
+    connection_id: uuid.UUID
+    tenant_id: str
+    status: SyncStatus
+    trigger: str
+    actor: Actor
+    full: bool
+    entities: tuple[EntityReport, ...]
+    requests: int
+    throttled: int
+    seconds_waited: float
+    created_at: dt.datetime
+    started_at: dt.datetime | None
+    finished_at: dt.datetime | None
+    error_code: str | None
+    error_message: str | None
+    hint: str | None
+
+    @property
+    def duration_seconds(self) -> float | None:
+        if self.started_at is None or self.finished_at is None:
+            return None
+        return (self.finished_at - self.started_at).total_seconds()
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in (SyncStatus.QUEUED, SyncStatus.RUNNING)
+
+    def entity(self, name: str) -> EntityReport | None:
+        return next((e for e in self.entities if e.name == name), None)
+
+
+@dataclass(frozen=True, slots=True)
+class ActivityEntry:
+    """One line of the activity trail."""
+
+    id: int
+    organization_id: uuid.UUID
+    connection_id: uuid.UUID | None
+    kind: str
+    actor: Actor
+    subject_type: str | None
+    subject_id: str | None
+    subject_name: str | None
+    details: dict
+    created_at: dt.datetime

@@ -79,6 +79,16 @@ class Settings(BaseSettings):
     slack_client_secret: Annotated[SecretStr | None, _env("SLACK_CLIENT_SECRET")] = None
 
     sync_interval_minutes: int = Field(default=60, ge=1, le=7 * 24 * 60)
+    # Assignments and signInActivity have no delta query: they are re-read in full this often.
+    full_refresh_hours: float = Field(default=24, gt=0)
+    sign_in_backfill_days: int = Field(default=30, ge=1, le=30)
+    # Incremental sign-in pulls reach back this far, for events Entra records late.
+    sign_in_overlap_minutes: int = Field(default=10, ge=0)
+    graph_concurrency: int = Field(default=8, ge=1, le=64)
+    graph_max_attempts: int = Field(default=6, ge=1, le=20)
+    # Graph's reports limit (sign-ins): 5 requests per 10 s per app and tenant.
+    graph_reports_limit: int = Field(default=5, ge=1)
+    graph_reports_period_seconds: float = Field(default=10.0, gt=0)
     active_days: int = Field(default=30, ge=1, le=365)
     inactive_days: int = Field(default=60, ge=1, le=730)
 

@@ -38,40 +38,45 @@ APP_FIELDS = (
 SEEN_FIELDS = ("last_seen_at", "removed_at")
 
 
-async def _upsert(
+async def upsert_rows(
     model: type[Model],
     *,
     connection_id: uuid.UUID,
-    rows: dict[str, dict[str, Any]],
+    keys: tuple[str, ...],
+    rows: dict[tuple[Any, ...], dict[str, Any]],
     update_fields: Sequence[str],
     seen_at: dt.datetime,
 ) -> records.UpsertCounts:
-    """Insert or update rows keyed by (connection, entra_id), in one transaction."""
+    """Insert or update rows keyed by (connection, *keys), in one transaction.
+
+    `rows` maps each key tuple to the other column values; a key seen twice is stored once.
+    """
     if not rows:
         return records.UpsertCounts()
     async with in_transaction():
-        existing = set(
-            await model.filter(connection_id=connection_id, entra_id__in=list(rows)).values_list(
-                "entra_id", flat=True
-            )
-        )
+        first = {key[0] for key in rows}
+        found = await model.filter(
+            connection_id=connection_id, **{f"{keys[0]}__in": list(first)}
+        ).values_list(*keys)
+        existing = {tuple(row) for row in found} & rows.keys()
         objects = [
             model(
                 connection_id=connection_id,
-                entra_id=entra_id,
                 first_seen_at=seen_at,
                 last_seen_at=seen_at,
                 removed_at=None,
+                **dict(zip(keys, key, strict=True)),
                 **values,
             )
-            for entra_id, values in rows.items()
+            for key, values in rows.items()
         ]
         await model.bulk_create(
             objects,
-            on_conflict=["connection_id", "entra_id"],
+            on_conflict=["connection_id", *keys],
             update_fields=[*update_fields, *SEEN_FIELDS],
         )
-    return records.UpsertCounts(created=len(rows) - len(existing), updated=len(existing))
+    created = [key for key in rows if key not in existing]
+    return records.UpsertCounts(created=len(created), updated=len(existing), created_keys=created)
 
 
 def _user_values(user: records.User) -> dict[str, Any]:
@@ -105,10 +110,11 @@ async def upsert_users(
     *, connection_id: uuid.UUID, users: Sequence[records.User], seen_at: dt.datetime
 ) -> records.UpsertCounts:
     """Store a batch of users; a user seen twice in one batch is stored once (last wins)."""
-    rows = {user.entra_id: _user_values(user) for user in users}
-    return await _upsert(
+    rows = {(user.entra_id,): _user_values(user) for user in users}
+    return await upsert_rows(
         models.DirectoryUser,
         connection_id=connection_id,
+        keys=("entra_id",),
         rows=rows,
         update_fields=USER_FIELDS,
         seen_at=seen_at,
@@ -119,10 +125,11 @@ async def upsert_apps(
     *, connection_id: uuid.UUID, apps: Sequence[records.App], seen_at: dt.datetime
 ) -> records.UpsertCounts:
     """Store a batch of service principals; stage, category and seat cost are left alone."""
-    rows = {app.entra_id: _app_values(app) for app in apps}
-    return await _upsert(
+    rows = {(app.entra_id,): _app_values(app) for app in apps}
+    return await upsert_rows(
         models.Application,
         connection_id=connection_id,
+        keys=("entra_id",),
         rows=rows,
         update_fields=APP_FIELDS,
         seen_at=seen_at,

@@ -62,6 +62,9 @@ class Connection(Model):
     users_delta_link = fields.TextField(null=True)
     apps_delta_link = fields.TextField(null=True)
     sign_in_watermark = fields.DatetimeField(null=True)
+    # Assignments and signInActivity have no delta: they are refreshed in full when stale.
+    assignments_refreshed_at = fields.DatetimeField(null=True)
+    sign_in_activity_refreshed_at = fields.DatetimeField(null=True)
     sync_interval_minutes = fields.IntField(default=60)
     next_sync_at = fields.DatetimeField(null=True)
     last_sync_at = fields.DatetimeField(null=True)
@@ -99,6 +102,10 @@ class SyncRun(Model):
         "appventory.Connection", related_name="sync_runs", on_delete=fields.CASCADE
     )
     status = fields.CharEnumField(SyncStatus, max_length=16, default=SyncStatus.QUEUED)
+    # Set to the connection id while queued or running, NULL after: the unique constraint lets
+    # the database itself refuse a second active run of one connection.
+    active_key = fields.CharField(max_length=64, null=True, unique=True)
+    heartbeat_at = fields.DatetimeField(null=True)
     trigger = fields.CharField(max_length=32, default="manual")
     actor_type = fields.CharEnumField(ActorType, max_length=16, default=ActorType.SYSTEM)
     actor_id = fields.CharField(max_length=128, null=True)
@@ -118,6 +125,26 @@ class SyncRun(Model):
     class Meta:
         table = "sync_run"
         indexes = (("connection_id", "created_at"),)
+
+
+class ConsentRequest(Model):
+    """A pending admin-consent round trip: the server-side half of the signed `state`."""
+
+    id = fields.UUIDField(primary_key=True)
+    organization = fields.ForeignKeyField(
+        "appventory.Organization", related_name="consent_requests", on_delete=fields.CASCADE
+    )
+    state_hash = fields.CharField(max_length=64, unique=True)
+    actor_type = fields.CharEnumField(ActorType, max_length=16)
+    actor_id = fields.CharField(max_length=128, null=True)
+    actor_name = fields.CharField(max_length=256, null=True)
+    context = fields.JSONField(default=dict)
+    created_at = fields.DatetimeField(auto_now_add=True)
+    expires_at = fields.DatetimeField()
+    used_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "consent_request"
 
 
 class Activity(Model):

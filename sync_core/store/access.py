@@ -1,0 +1,124 @@
+"""Who can use which app: app role assignments and delegated permission grants."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Iterable, Sequence
+
+from sync_core import records
+from sync_core.records import AccessSource
+from sync_core.store import models
+from sync_core.store.inventory import upsert_rows
+
+ACCESS_KEYS = ("app_entra_id", "principal_entra_id", "source")
+ACCESS_FIELDS = ("principal_type", "source_entra_id", "app_role_id", "granted_at")
+GRANT_FIELDS = (
+    "client_entra_id",
+    "resource_entra_id",
+    "consent_type",
+    "principal_entra_id",
+    "scopes",
+)
+
+
+async def upsert_assignments(
+    *, connection_id: uuid.UUID, assignments: Sequence[records.Assignment], seen_at: dt.datetime
+) -> records.UpsertCounts:
+    """Store assignments as access rows; several roles of one principal on one app are one row."""
+    rows = {
+        (a.app_entra_id, a.principal_entra_id, AccessSource.ASSIGNMENT.value): {
+            "principal_type": a.principal_type,
+            "source_entra_id": a.entra_id,
+            "app_role_id": a.app_role_id,
+            "granted_at": a.created_at,
+        }
+        for a in assignments
+    }
+    return await upsert_rows(
+        models.AppAccess,
+        connection_id=connection_id,
+        keys=ACCESS_KEYS,
+        rows=rows,
+        update_fields=ACCESS_FIELDS,
+        seen_at=seen_at,
+    )
+
+
+async def remove_unseen_assignments(
+    *,
+    connection_id: uuid.UUID,
+    app_entra_ids: Iterable[str],
+    refreshed_since: dt.datetime,
+    removed_at: dt.datetime,
+) -> int:
+    """Soft-delete assignments of fully re-read apps that the re-read did not return."""
+    ids = list(app_entra_ids)
+    if not ids:
+        return 0
+    return await models.AppAccess.filter(
+        connection_id=connection_id,
+        source=AccessSource.ASSIGNMENT,
+        app_entra_id__in=ids,
+        last_seen_at__lt=refreshed_since,
+        removed_at=None,
+    ).update(removed_at=removed_at)
+
+
+async def upsert_grants(
+    *, connection_id: uuid.UUID, grants: Sequence[records.Grant], seen_at: dt.datetime
+) -> records.UpsertCounts:
+    """Store delegated grants, and a consent access row for each user consent."""
+    rows = {
+        (g.entra_id,): {
+            "client_entra_id": g.client_entra_id,
+            "resource_entra_id": g.resource_entra_id,
+            "consent_type": g.consent_type,
+            "principal_entra_id": g.principal_entra_id,
+            "scopes": " ".join(g.scopes),
+        }
+        for g in grants
+    }
+    counts = await upsert_rows(
+        models.PermissionGrant,
+        connection_id=connection_id,
+        keys=("entra_id",),
+        rows=rows,
+        update_fields=GRANT_FIELDS,
+        seen_at=seen_at,
+    )
+    consents = {
+        (g.client_entra_id, g.principal_entra_id, AccessSource.CONSENT.value): {
+            "principal_type": "User",
+            "source_entra_id": g.entra_id,
+            "app_role_id": None,
+            "granted_at": None,
+        }
+        for g in grants
+        if g.is_user_consent and g.principal_entra_id
+    }
+    await upsert_rows(
+        models.AppAccess,
+        connection_id=connection_id,
+        keys=ACCESS_KEYS,
+        rows=consents,
+        update_fields=ACCESS_FIELDS,
+        seen_at=seen_at,
+    )
+    return counts
+
+
+async def remove_unseen_grants(
+    *, connection_id: uuid.UUID, round_started_at: dt.datetime, removed_at: dt.datetime
+) -> int:
+    """After a complete grants listing: soft-delete grants and consents it did not return."""
+    removed = await models.PermissionGrant.filter(
+        connection_id=connection_id, last_seen_at__lt=round_started_at, removed_at=None
+    ).update(removed_at=removed_at)
+    await models.AppAccess.filter(
+        connection_id=connection_id,
+        source=AccessSource.CONSENT,
+        last_seen_at__lt=round_started_at,
+        removed_at=None,
+    ).update(removed_at=removed_at)
+    return removed

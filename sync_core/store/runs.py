@@ -1,0 +1,164 @@
+"""Sync runs: at most one active per connection, progress and checkpoints, and history."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import uuid
+from typing import Any
+
+from tortoise.exceptions import IntegrityError
+
+from sync_core import records
+from sync_core.records import ActorType, EntityReport, SyncStatus
+from sync_core.store import models
+from sync_core.store.organizations import NotFound
+
+
+def _entity(name: str, data: dict[str, Any]) -> EntityReport:
+    fields = {f.name for f in dataclasses.fields(EntityReport)}
+    return EntityReport(**{k: v for k, v in data.items() if k in fields} | {"name": name})
+
+
+def report(row: models.SyncRun, *, tenant_id: str) -> records.SyncReport:
+    """The record of a run row."""
+    return records.SyncReport(
+        id=row.id,
+        organization_id=row.organization_id,  # type: ignore[attr-defined]
+        connection_id=row.connection_id,  # type: ignore[attr-defined]
+        tenant_id=tenant_id,
+        status=SyncStatus(row.status),
+        trigger=row.trigger,
+        actor=records.Actor(ActorType(row.actor_type), row.actor_id),
+        full=row.full,
+        entities=tuple(_entity(name, data) for name, data in (row.entities or {}).items()),
+        requests=row.requests,
+        throttled=row.throttled,
+        seconds_waited=row.seconds_waited,
+        created_at=row.created_at,
+        started_at=row.started_at,
+        finished_at=row.finished_at,
+        error_code=row.error_code,
+        error_message=row.error_message,
+        hint=row.hint,
+    )
+
+
+async def _tenant(connection_id: uuid.UUID) -> str:
+    return await models.Connection.get(id=connection_id).values_list("tenant_id", flat=True)
+
+
+async def active_run(*, connection_id: uuid.UUID) -> records.SyncReport | None:
+    """The queued or running run of a connection, if any."""
+    row = await models.SyncRun.get_or_none(active_key=str(connection_id))
+    return report(row, tenant_id=await _tenant(connection_id)) if row else None
+
+
+async def request_run(
+    *,
+    connection_id: uuid.UUID,
+    trigger: str,
+    actor: records.Actor,
+    full: bool = False,
+) -> tuple[records.SyncReport, bool]:
+    """Queue a run, or return the active one; the bool says whether a new run was queued."""
+    connection = await models.Connection.get(id=connection_id)
+    try:
+        row = await models.SyncRun.create(
+            organization_id=connection.organization_id,  # type: ignore[attr-defined]
+            connection_id=connection_id,
+            active_key=str(connection_id),
+            trigger=trigger,
+            actor_type=actor.type,
+            actor_id=actor.id,
+            full=full,
+        )
+    except IntegrityError:
+        active = await active_run(connection_id=connection_id)
+        if active is None:  # it finished between our insert and this read
+            return await request_run(
+                connection_id=connection_id, trigger=trigger, actor=actor, full=full
+            )
+        return active, False
+    return report(row, tenant_id=connection.tenant_id), True
+
+
+async def mark_running(*, run_id: uuid.UUID, now: dt.datetime) -> None:
+    """A worker took the run (or took it over after a crash)."""
+    run = await models.SyncRun.get(id=run_id)
+    await models.SyncRun.filter(id=run_id).update(
+        status=SyncStatus.RUNNING, started_at=run.started_at or now, heartbeat_at=now
+    )
+
+
+async def save_progress(
+    *,
+    run_id: uuid.UUID,
+    entities: dict[str, dict[str, Any]],
+    checkpoint: dict[str, Any],
+    totals: dict[str, float],
+    now: dt.datetime,
+) -> None:
+    """Persist counters and the checkpoint a resumed run continues from."""
+    await models.SyncRun.filter(id=run_id).update(
+        entities=entities,
+        checkpoint=checkpoint,
+        requests=int(totals.get("requests", 0)),
+        throttled=int(totals.get("throttled", 0)),
+        seconds_waited=float(totals.get("seconds_waited", 0.0)),
+        heartbeat_at=now,
+    )
+
+
+async def finish(
+    *,
+    run_id: uuid.UUID,
+    status: SyncStatus,
+    now: dt.datetime,
+    error_code: str | None = None,
+    error_message: str | None = None,
+    hint: str | None = None,
+) -> None:
+    """End a run; it no longer blocks the next one."""
+    await models.SyncRun.filter(id=run_id).update(
+        status=status,
+        active_key=None,
+        finished_at=now,
+        checkpoint={},
+        error_code=error_code,
+        error_message=error_message,
+        hint=hint,
+    )
+
+
+async def checkpoint(*, run_id: uuid.UUID) -> dict[str, Any]:
+    """Where a run got to (empty for a fresh run)."""
+    return await models.SyncRun.get(id=run_id).values_list("checkpoint", flat=True)
+
+
+async def get_run(*, organization_id: uuid.UUID, run_id: uuid.UUID) -> records.SyncReport:
+    """A run of the organization, or NotFound."""
+    row = await models.SyncRun.get_or_none(id=run_id, organization_id=organization_id)
+    if row is None:
+        raise NotFound(f"no sync run {run_id}")
+    return report(row, tenant_id=await _tenant(row.connection_id))  # type: ignore[attr-defined]
+
+
+async def list_runs(
+    *, organization_id: uuid.UUID, connection_id: uuid.UUID | None = None, limit: int = 20
+) -> list[records.SyncReport]:
+    """Recent runs, newest first."""
+    query = models.SyncRun.filter(organization_id=organization_id)
+    if connection_id is not None:
+        query = query.filter(connection_id=connection_id)
+    rows = await query.order_by("-created_at").limit(limit).prefetch_related("connection")
+    return [report(row, tenant_id=row.connection.tenant_id) for row in rows]
+
+
+async def stale_runs(*, older_than: dt.datetime) -> list[uuid.UUID]:
+    """Active runs whose worker stopped reporting: candidates to resume."""
+    return list(
+        await models.SyncRun.filter(active_key__isnull=False)
+        .filter(heartbeat_at__lt=older_than)
+        .values_list("id", flat=True)
+    )
