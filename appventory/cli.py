@@ -10,11 +10,14 @@ from typing import Annotated, TypeVar
 
 import typer
 
+from appventory import tenant_commands
 from appventory.localkey import LOCAL_KEY_PATH, ensure_local_key
+from appventory.runtime import Runtime, open_runtime
+from appventory.tenant_commands import CommandFailed
 from sync_core.crypto import SecretKeyError
 from sync_core.settings import Settings, SettingsError, load_settings
 from sync_core.store import organizations
-from sync_core.store.db import StoreUnavailable, migrate, open_store
+from sync_core.store.db import StoreUnavailable, migrate
 
 T = TypeVar("T")
 
@@ -59,23 +62,14 @@ def _settings(*, local: bool = False) -> Settings:
     return settings
 
 
-def _with_store(settings: Settings, work: Callable[[], Awaitable[T]]) -> T:
+def _with_runtime(settings: Settings, work: Callable[[Runtime], Awaitable[T]]) -> T:
+    """Open the composition root, run one piece of work in it, close everything."""
+
     async def run() -> T:
-        async with open_store(settings.database_url) as store, _activated(store):
-            return await work()
+        async with open_runtime(settings) as runtime:
+            return await work(runtime)
 
     return asyncio.run(run())
-
-
-def _activated(store):
-    from contextlib import asynccontextmanager
-
-    @asynccontextmanager
-    async def activate():
-        with store.activated():
-            yield
-
-    return activate()
 
 
 @app.command("migrate")
@@ -90,7 +84,7 @@ def migrate_command() -> None:
 def org_create(name: Annotated[str, typer.Argument(help="The organization's name.")]) -> None:
     """Create an organization and print its id and first API token (shown once)."""
     settings = _settings()
-    org, token = _with_store(settings, lambda: organizations.create_organization(name=name))
+    org, token = _with_runtime(settings, lambda _: organizations.create_organization(name=name))
     typer.echo(f"organization id: {org.id}")
     typer.echo(f"organization name: {org.name}")
     typer.echo(f"api token id: {token.id}")
@@ -105,8 +99,8 @@ def token_create(
 ) -> None:
     """Issue a new API token for an organization (shown once)."""
     settings = _settings()
-    token = _with_store(
-        settings, lambda: organizations.create_token(organization_id=org, name=name)
+    token = _with_runtime(
+        settings, lambda _: organizations.create_token(organization_id=org, name=name)
     )
     typer.echo(f"api token id: {token.id}")
     typer.echo(f"token: {token.secret}")
@@ -122,7 +116,7 @@ def token_revoke(
         kwargs: dict = {"token_id": uuid.UUID(token)}
     except ValueError:
         kwargs = {"secret": token}
-    if not _with_store(settings, lambda: organizations.revoke_token(**kwargs)):
+    if not _with_runtime(settings, lambda _: organizations.revoke_token(**kwargs)):
         raise organizations.NotFound("no live token matches (already revoked, or unknown)")
     typer.echo("token revoked")
 
@@ -148,6 +142,9 @@ def serve(
     uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
 
 
+tenant_commands.register(app, settings=_settings, with_runtime=_with_runtime)
+
+
 def main() -> None:
     """Entry point of the `appventory` console script."""
     try:
@@ -155,3 +152,6 @@ def main() -> None:
     except USER_ERRORS as exc:
         typer.echo(f"error: {exc}", err=True)
         raise SystemExit(2) from None
+    except CommandFailed as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise SystemExit(exc.code) from None

@@ -1,14 +1,26 @@
-"""The composition root: builds the store and services once per process, from settings."""
+"""The composition root: builds the store, clients and services once per process, from settings."""
 
 from __future__ import annotations
 
+import datetime as dt
+import hashlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
-from sync_core.crypto import Vault
-from sync_core.settings import Settings
+import httpx
+
+from sync_core.consent import ConsentConfig
+from sync_core.crypto import Vault, parse_keys
+from sync_core.graph import GraphClient, RetryPolicy, TokenProvider
+from sync_core.settings import Settings, SettingsError
 from sync_core.store.db import Store, open_store
+from sync_core.sync.context import SyncOptions
+from sync_core.sync.engine import SyncEngine
+from sync_core.sync.service import InProcessRunner
+from sync_core.sync.tenant import TenantCheck, check_tenant
+
+USER_AGENT = "AppVentory/0.1 (+read-only inventory sync)"
 
 
 @dataclass(frozen=True)
@@ -18,11 +30,108 @@ class Runtime:
     settings: Settings
     store: Store
     vault: Vault
+    http: httpx.AsyncClient
+    tokens: TokenProvider | None
+    engine: SyncEngine | None
+    runner: InProcessRunner | None
+
+    def require_engine(self) -> SyncEngine:
+        """The sync engine, or a settings error naming what is missing."""
+        if self.engine is None:
+            missing = (
+                "APPVENTORY_ENTRA_CLIENT_ID"
+                if not self.settings.entra_client_id
+                else ("APPVENTORY_ENTRA_CLIENT_SECRET")
+            )
+            raise SettingsError(f"{missing} is required to connect or sync a tenant but not set")
+        return self.engine
+
+    def consent_config(self) -> ConsentConfig:
+        """Where admin consent happens and returns to."""
+        self.require_engine()
+        key = parse_keys(self.settings.secret_key.get_secret_value())[0]
+        return ConsentConfig(
+            login_url=self.settings.login_url,
+            client_id=self.settings.entra_client_id or "",
+            public_url=self.settings.public_url,
+            signing_key=hashlib.sha256(b"appventory consent state\0" + key.encode()).digest(),
+        )
+
+    async def check_tenant(self, tenant_id: str, *, attempts: int = 1) -> TenantCheck:
+        """Prove a tenant: a token works and /organization answers."""
+        engine = self.require_engine()
+        graph = GraphClient(
+            self.http,
+            tokens=engine.tokens,
+            tenant_id=tenant_id,
+            graph_url=engine.graph_url,
+            policy=engine.policy,
+        )
+        return await check_tenant(graph, engine.tokens, attempts=attempts)
+
+
+def sync_options(settings: Settings) -> SyncOptions:
+    """Sync tunables from settings."""
+    return SyncOptions(
+        full_refresh=dt.timedelta(hours=settings.full_refresh_hours),
+        sign_in_backfill=dt.timedelta(days=settings.sign_in_backfill_days),
+        sign_in_overlap=dt.timedelta(minutes=settings.sign_in_overlap_minutes),
+        concurrency=settings.graph_concurrency,
+    )
+
+
+def retry_policy(settings: Settings) -> RetryPolicy:
+    """How hard the Graph client retries and how fast it may go."""
+    return RetryPolicy(
+        max_attempts=settings.graph_max_attempts,
+        max_concurrency=settings.graph_concurrency,
+        reports_limit=settings.graph_reports_limit,
+        reports_period=settings.graph_reports_period_seconds,
+    )
+
+
+def _tokens(settings: Settings) -> TokenProvider | None:
+    if not (settings.entra_client_id and settings.entra_client_secret):
+        return None
+    return TokenProvider(
+        settings.entra_client_id,
+        client_secret=settings.entra_client_secret,
+        login_url=settings.login_url,
+    )
 
 
 @asynccontextmanager
 async def open_runtime(settings: Settings) -> AsyncIterator[Runtime]:
-    """Open the store and build services; close them all on exit."""
-    async with open_store(settings.database_url) as store:
-        with store.activated():
-            yield Runtime(settings=settings, store=store, vault=settings.vault())
+    """Open the store and clients, build services; close them all on exit."""
+    tokens = _tokens(settings)
+    timeout = httpx.Timeout(60.0, connect=10.0)
+    limits = httpx.Limits(max_connections=settings.graph_concurrency * 4)
+    try:
+        async with (
+            open_store(settings.database_url) as store,
+            httpx.AsyncClient(
+                timeout=timeout, limits=limits, headers={"User-Agent": USER_AGENT}
+            ) as http,
+        ):
+            engine = None
+            if tokens is not None:
+                engine = SyncEngine(
+                    http=http,
+                    tokens=tokens,
+                    graph_url=settings.graph_url,
+                    policy=retry_policy(settings),
+                    options=sync_options(settings),
+                )
+            with store.activated():
+                yield Runtime(
+                    settings=settings,
+                    store=store,
+                    vault=settings.vault(),
+                    http=http,
+                    tokens=tokens,
+                    engine=engine,
+                    runner=InProcessRunner(engine) if engine else None,
+                )
+    finally:
+        if tokens is not None:
+            tokens.close()

@@ -45,3 +45,65 @@ async def list_connections(*, organization_id: uuid.UUID) -> list[records.Connec
     """The organization's connections, oldest first."""
     rows = await models.Connection.filter(organization_id=organization_id).order_by("created_at")
     return [connection_record(row) for row in rows]
+
+
+SYNC_STATE_FIELDS = frozenset(
+    {
+        "users_delta_link",
+        "apps_delta_link",
+        "sign_in_watermark",
+        "assignments_refreshed_at",
+        "sign_in_activity_refreshed_at",
+        "last_sync_at",
+        "last_successful_sync_at",
+        "next_sync_at",
+        "status",
+        "permissions",
+        "tenant_name",
+        "has_premium",
+        "has_sign_in_data",
+    }
+)
+
+
+async def sync_state(*, connection_id: uuid.UUID) -> records.SyncState:
+    """A connection's sync bookkeeping."""
+    row = await models.Connection.get_or_none(id=connection_id)
+    if row is None:
+        raise NotFound(f"no connection {connection_id}")
+    return records.SyncState(
+        connection=connection_record(row),
+        users_delta_link=row.users_delta_link,
+        apps_delta_link=row.apps_delta_link,
+        sign_in_watermark=row.sign_in_watermark,
+        assignments_refreshed_at=row.assignments_refreshed_at,
+        sign_in_activity_refreshed_at=row.sign_in_activity_refreshed_at,
+        last_sync_at=row.last_sync_at,
+        last_successful_sync_at=row.last_successful_sync_at,
+    )
+
+
+async def update(*, connection_id: uuid.UUID, **changes: object) -> None:
+    """Change a connection's status or sync bookkeeping (only known fields)."""
+    unknown = set(changes) - SYNC_STATE_FIELDS
+    if unknown:
+        raise ValueError(f"not connection sync fields: {sorted(unknown)}")
+    if changes:
+        await models.Connection.filter(id=connection_id).update(**changes)
+
+
+async def find_connection(
+    *, organization_id: uuid.UUID, tenant_id: str | None = None
+) -> records.Connection:
+    """The organization's connection to a tenant (the only one when no tenant is given)."""
+    query = models.Connection.filter(organization_id=organization_id, removed_at=None)
+    if tenant_id:
+        query = query.filter(tenant_id=tenant_id.strip().lower())
+    rows = await query.order_by("created_at")
+    if not rows:
+        what = f"tenant {tenant_id}" if tenant_id else "any tenant"
+        raise NotFound(f"organization {organization_id} has no connection to {what}")
+    if len(rows) > 1 and not tenant_id:
+        tenants = ", ".join(row.tenant_id for row in rows)
+        raise ValueError(f"several tenants are connected ({tenants}): choose one with --tenant")
+    return connection_record(rows[0])

@@ -39,7 +39,7 @@ def tortoise_config(database_url: str) -> dict[str, Any]:
         "connections": {name: database_url},
         "apps": {
             APP_LABEL: {
-                "models": [MODELS_MODULE],
+                "models": [MODELS_MODULE, "sync_core.store.insight_models"],
                 "migrations": MIGRATIONS_MODULE,
                 "default_connection": name,
             }

@@ -164,10 +164,52 @@ async def list_users(
     return [_user_record(row) for row in await query.order_by("display_name", "id")]
 
 
-async def mark_unseen_users_removed(
-    *, connection_id: uuid.UUID, round_started_at: dt.datetime, removed_at: dt.datetime
+async def mark_removed(
+    model: type[Model], *, connection_id: uuid.UUID, entra_ids: Sequence[str], at: dt.datetime
 ) -> int:
-    """Soft-delete users a complete full round did not see; returns how many."""
-    return await models.DirectoryUser.filter(
+    """Soft-delete objects a delta round reported as removed; returns how many were live."""
+    if not entra_ids:
+        return 0
+    return await model.filter(
+        connection_id=connection_id, entra_id__in=list(entra_ids), removed_at=None
+    ).update(removed_at=at)
+
+
+async def mark_unseen_removed(
+    model: type[Model],
+    *,
+    connection_id: uuid.UUID,
+    round_started_at: dt.datetime,
+    removed_at: dt.datetime,
+) -> list[str]:
+    """Soft-delete what a complete full round did not see; returns their Entra ids."""
+    query = model.filter(
         connection_id=connection_id, last_seen_at__lt=round_started_at, removed_at=None
-    ).update(removed_at=removed_at)
+    )
+    ids = list(await query.values_list("entra_id", flat=True))
+    if ids:
+        await model.filter(connection_id=connection_id, entra_id__in=ids).update(
+            removed_at=removed_at
+        )
+    return ids
+
+
+MICROSOFT_TENANTS = frozenset(
+    {"f8cdef31-a31e-4b4a-93e4-5f571e91255a", "72f988bf-86f1-41af-91ab-2d7cd011db47"}
+)
+
+
+async def assignable_apps(*, connection_id: uuid.UUID) -> list[str]:
+    """Live service principals that can carry user assignments (not Microsoft's, not identities)."""
+    query = models.Application.filter(
+        connection_id=connection_id, removed_at=None, principal_type="Application"
+    ).exclude(owner_tenant_id__in=list(MICROSOFT_TENANTS))
+    return list(await query.order_by("entra_id").values_list("entra_id", flat=True))
+
+
+async def app_names(*, connection_id: uuid.UUID, entra_ids: Sequence[str]) -> dict[str, str]:
+    """Display names of apps by Entra id."""
+    rows = await models.Application.filter(
+        connection_id=connection_id, entra_id__in=list(entra_ids)
+    ).values_list("entra_id", "display_name")
+    return dict(rows)

@@ -162,3 +162,12 @@ async def stale_runs(*, older_than: dt.datetime) -> list[uuid.UUID]:
         .filter(heartbeat_at__lt=older_than)
         .values_list("id", flat=True)
     )
+
+
+async def load(*, run_id: uuid.UUID) -> tuple[records.SyncReport, dict[str, Any], dict[str, Any]]:
+    """A run for its worker: the report, its stored entity counters and its checkpoint."""
+    row = await models.SyncRun.get_or_none(id=run_id)
+    if row is None:
+        raise NotFound(f"no sync run {run_id}")
+    tenant = await _tenant(row.connection_id)  # type: ignore[attr-defined]
+    return report(row, tenant_id=tenant), dict(row.entities or {}), dict(row.checkpoint or {})

@@ -81,10 +81,10 @@ async def test_soft_delete_keeps_history_and_a_returning_user_is_restored(store)
     await inventory.upsert_users(connection_id=conn.id, users=users, seen_at=T0)
     await inventory.upsert_users(connection_id=conn.id, users=users[:1], seen_at=T1)
 
-    removed = await inventory.mark_unseen_users_removed(
-        connection_id=conn.id, round_started_at=T1, removed_at=T1
+    removed = await inventory.mark_unseen_removed(
+        models.DirectoryUser, connection_id=conn.id, round_started_at=T1, removed_at=T1
     )
-    assert removed == 1
+    assert removed == ["u-2"]
     assert [u.entra_id for u in await inventory.list_users(organization_id=org.id)] == ["u-1"]
     history = await inventory.list_users(organization_id=org.id, include_removed=True)
     assert {u.entra_id for u in history} == {"u-1", "u-2"}

@@ -1,0 +1,1 @@
+"""The sync: fetch (Graph) → map (pure) → write (store), entity by entity, resumable."""
