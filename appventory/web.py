@@ -1,4 +1,4 @@
-"""The Starlette web app: health endpoints now; GraphQL and Slack mount here as they land."""
+"""The Starlette web app: health endpoints and GraphQL (Slack mounts here when it lands)."""
 
 from __future__ import annotations
 
@@ -13,6 +13,9 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from appventory.runtime import Runtime, open_runtime
+from graphql_api.app import SERVICES_STATE_KEY, GraphQLEndpoint
+from graphql_api.context import Services
+from graphql_api.schema import build_schema
 from sync_core.settings import Settings
 from sync_core.store.db import StoreUnavailable
 
@@ -50,16 +53,31 @@ async def readyz(request: Request) -> JSONResponse:
     return JSONResponse({"status": "ok", "database": "ok"})
 
 
+def graphql_services(runtime: Runtime) -> Services:
+    """What the GraphQL API may call, from the runtime."""
+    return Services(
+        runner=runtime.runner,
+        active_days=runtime.settings.active_days,
+        inactive_days=runtime.settings.inactive_days,
+    )
+
+
 def create_app(settings: Settings) -> Starlette:
     """The web app for these settings; the store opens in the lifespan, not at import."""
 
     @asynccontextmanager
-    async def lifespan(app: Starlette) -> AsyncIterator[dict[str, Runtime]]:
+    async def lifespan(app: Starlette) -> AsyncIterator[dict[str, object]]:
         async with open_runtime(settings) as runtime:
-            yield {"runtime": runtime}
+            yield {"runtime": runtime, SERVICES_STATE_KEY: graphql_services(runtime)}
 
+    introspection = settings.introspection_enabled
+    graphql = GraphQLEndpoint(build_schema(introspection=introspection), graphiql=introspection)
     app = Starlette(
-        routes=[Route("/healthz", healthz), Route("/readyz", readyz)],
+        routes=[
+            Route("/healthz", healthz),
+            Route("/readyz", readyz),
+            Route("/graphql", graphql, methods=["GET", "POST"]),
+        ],
         lifespan=lifespan,
     )
     app.add_middleware(StoreActivation)

@@ -65,7 +65,8 @@ def user(raw: Raw) -> records.User | None:
         return None
     return records.User(
         entra_id=entra_id,
-        display_name=_text(raw, "displayName"),
+        # Never empty: the inventory sorts and pages users by name.
+        display_name=_text(raw, "displayName") or _text(raw, "userPrincipalName") or entra_id,
         mail=_text(raw, "mail"),
         user_principal_name=_text(raw, "userPrincipalName"),
         job_title=_text(raw, "jobTitle"),

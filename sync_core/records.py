@@ -88,6 +88,10 @@ class Connection:
     status: ConnectionStatus
     permissions: tuple[str, ...]
     has_premium: bool | None
+    has_sign_in_data: bool = False
+    last_sync_at: dt.datetime | None = None
+    last_successful_sync_at: dt.datetime | None = None
+    created_at: dt.datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -287,3 +291,36 @@ class ActivityEntry:
     subject_name: str | None
     details: dict
     created_at: dt.datetime
+
+
+@dataclass(frozen=True, slots=True)
+class SyncState:
+    """Where a connection's sync left off: delta links, watermark, last refreshes."""
+
+    connection: Connection
+    users_delta_link: str | None
+    apps_delta_link: str | None
+    sign_in_watermark: dt.datetime | None
+    assignments_refreshed_at: dt.datetime | None
+    sign_in_activity_refreshed_at: dt.datetime | None
+    last_sync_at: dt.datetime | None
+    last_successful_sync_at: dt.datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class StoredUser:
+    """A user as the inventory holds it (our id, the tenant it belongs to, sign-in times)."""
+
+    id: int
+    connection_id: uuid.UUID
+    entra_id: str
+    display_name: str | None
+    mail: str | None
+    user_principal_name: str | None
+    job_title: str | None
+    department: str | None
+    account_enabled: bool | None
+    last_sign_in_at: dt.datetime | None
+    last_successful_sign_in_at: dt.datetime | None
+    first_seen_at: dt.datetime
+    removed_at: dt.datetime | None

@@ -65,6 +65,8 @@ class Settings(BaseSettings):
     environment: Environment = Environment.DEVELOPMENT
     public_url: str = "http://localhost:8000"
     log_level: str = "INFO"
+    # GraphiQL and introspection: on in development, off in production unless set to true.
+    graphql_introspection: bool | None = None
 
     entra_client_id: str | None = None
     entra_client_secret: SecretStr | None = None
@@ -120,6 +122,12 @@ class Settings(BaseSettings):
     def vault(self) -> Vault:
         """The encryptor for secrets at rest, from APPVENTORY_SECRET_KEY."""
         return Vault(parse_keys(self.secret_key.get_secret_value()))
+
+    @property
+    def introspection_enabled(self) -> bool:
+        if self.graphql_introspection is not None:
+            return self.graphql_introspection
+        return self.environment is Environment.DEVELOPMENT
 
     @property
     def is_sqlite(self) -> bool:

@@ -11,6 +11,7 @@ from typing import Any
 from sync_core import records
 from sync_core.records import ActorType
 from sync_core.store import models
+from sync_core.store.paging import Page, keyset
 
 
 @dataclass(frozen=True)
@@ -76,3 +77,20 @@ async def list_activities(
     if since is not None:
         query = query.filter(created_at__gte=since)
     return [_entry(row) for row in await query.order_by("-id").limit(limit)]
+
+
+async def activities_page(
+    *,
+    organization_id: uuid.UUID,
+    first: int,
+    after: tuple | None = None,
+    kinds: Sequence[str] | None = None,
+    since: dt.datetime | None = None,
+) -> Page[records.ActivityEntry]:
+    """The organization's trail, newest first, a keyset page at a time."""
+    query = models.Activity.filter(organization_id=organization_id)
+    if kinds:
+        query = query.filter(kind__in=list(kinds))
+    if since is not None:
+        query = query.filter(created_at__gte=since)
+    return await keyset(query, order=("-id",), first=first, after=after, record=_entry)

@@ -20,6 +20,10 @@ def connection_record(row: models.Connection) -> records.Connection:
         status=ConnectionStatus(row.status),
         permissions=tuple(row.permissions or ()),
         has_premium=row.has_premium,
+        has_sign_in_data=row.has_sign_in_data,
+        last_sync_at=row.last_sync_at,
+        last_successful_sync_at=row.last_successful_sync_at,
+        created_at=row.created_at,
     )
 
 

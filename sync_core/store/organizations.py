@@ -73,9 +73,18 @@ async def revoke_token(*, token_id: uuid.UUID | None = None, secret: str | None 
     return await query.update(revoked_at=dt.datetime.now(dt.UTC)) > 0
 
 
-async def authenticate(*, secret: str) -> uuid.UUID | None:
-    """The organization a live token belongs to, or None."""
+async def authenticate(*, secret: str) -> records.ApiTokenInfo | None:
+    """The live token with this value (and so its organization), or None."""
     if not secret.startswith(TOKEN_PREFIX):
         return None
     row = await models.ApiToken.get_or_none(token_hash=_hash(secret), revoked_at=None)
-    return row.organization_id if row else None
+    if row is None:
+        return None
+    return records.ApiTokenInfo(
+        id=row.id,
+        organization_id=row.organization_id,  # type: ignore[attr-defined]
+        name=row.name,
+        prefix=row.prefix,
+        created_at=row.created_at,
+        revoked_at=row.revoked_at,
+    )

@@ -13,6 +13,7 @@ from sync_core import records
 from sync_core.records import ActorType, EntityReport, SyncStatus
 from sync_core.store import models
 from sync_core.store.organizations import NotFound
+from sync_core.store.paging import Page, keyset
 
 
 def _entity(name: str, data: dict[str, Any]) -> EntityReport:
@@ -171,3 +172,23 @@ async def load(*, run_id: uuid.UUID) -> tuple[records.SyncReport, dict[str, Any]
         raise NotFound(f"no sync run {run_id}")
     tenant = await _tenant(row.connection_id)  # type: ignore[attr-defined]
     return report(row, tenant_id=tenant), dict(row.entities or {}), dict(row.checkpoint or {})
+
+
+def _report_with_tenant(row: models.SyncRun) -> records.SyncReport:
+    return report(row, tenant_id=row.connection.tenant_id)
+
+
+async def runs_page(
+    *,
+    organization_id: uuid.UUID,
+    first: int,
+    after: tuple | None = None,
+    tenant_id: str | None = None,
+) -> Page[records.SyncReport]:
+    """The organization's runs, newest first, a keyset page at a time."""
+    query = models.SyncRun.filter(organization_id=organization_id).prefetch_related("connection")
+    if tenant_id:
+        query = query.filter(connection__tenant_id=tenant_id.lower())
+    return await keyset(
+        query, order=("-created_at", "-id"), first=first, after=after, record=_report_with_tenant
+    )

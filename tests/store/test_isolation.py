@@ -27,9 +27,7 @@ async def test_users_and_connections_are_scoped_to_the_organization(store):
     assert [u.display_name for u in await inventory.list_users(organization_id=a.id)] == [
         "Ada of A"
     ]
-    assert [u.display_name for u in await inventory.list_users(organization_id=b.id)] == [
-        "Bo of B"
-    ]
+    assert [u.display_name for u in await inventory.list_users(organization_id=b.id)] == ["Bo of B"]
     # Asking for B's connection with A's organization yields nothing.
     assert await inventory.list_users(organization_id=a.id, connection_id=conn_b.id) == []
     assert [c.id for c in await connections.list_connections(organization_id=a.id)] == [conn_a.id]
@@ -38,8 +36,8 @@ async def test_users_and_connections_are_scoped_to_the_organization(store):
 async def test_tokens_authenticate_to_their_own_organization_only(store):
     a, token_a, _ = await _org_with_user("A", "Ada")
     b, token_b, _ = await _org_with_user("B", "Bo")
-    assert await organizations.authenticate(secret=token_a.secret) == a.id
-    assert await organizations.authenticate(secret=token_b.secret) == b.id
+    assert (await organizations.authenticate(secret=token_a.secret)).organization_id == a.id
+    assert (await organizations.authenticate(secret=token_b.secret)).organization_id == b.id
     assert await organizations.authenticate(secret=token_a.secret + "x") is None
     assert await organizations.authenticate(secret="Bearer nonsense") is None
 
@@ -50,6 +48,6 @@ async def test_revoked_token_stops_working_and_revoking_twice_reports_it(store):
     assert await organizations.revoke_token(secret=token.secret) is True
     assert await organizations.authenticate(secret=token.secret) is None
     assert await organizations.revoke_token(secret=token.secret) is False
-    assert await organizations.authenticate(secret=second.secret) == org.id
+    assert (await organizations.authenticate(secret=second.secret)).organization_id == org.id
     assert await organizations.revoke_token(token_id=second.id) is True
     assert await organizations.authenticate(secret=second.secret) is None

@@ -1,0 +1,42 @@
+"""The per-request context: the caller's organization (from the API token) and services."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from strawberry.types import Info as StrawberryInfo
+
+from sync_core import records
+from sync_core.sync.service import Runner
+
+
+@dataclass(frozen=True)
+class Services:
+    """What the API may call besides the store, built once by the composition root."""
+
+    runner: Runner | None
+    active_days: int = 30
+    inactive_days: int = 60
+    clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC)
+
+
+@dataclass
+class Context:
+    """Built fresh for every request; loaders cache only within it."""
+
+    organization_id: uuid.UUID
+    actor: records.Actor
+    services: Services
+    request: Any = None
+    response: Any = None
+    loaders: dict[str, Any] = field(default_factory=dict)
+
+    def now(self) -> dt.datetime:
+        return self.services.clock()
+
+
+Info = StrawberryInfo[Context, None]
