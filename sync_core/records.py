@@ -32,6 +32,8 @@ class AccessSource(StrEnum):
     """How a principal got access to an app."""
 
     ASSIGNMENT = "assignment"
+    # A user reached through an assigned group (Entra does not cascade to nested groups).
+    GROUP_ASSIGNMENT = "group_assignment"
     CONSENT = "consent"
     SIGN_IN = "sign_in"
 

@@ -45,20 +45,62 @@ async def upsert_assignments(
     )
 
 
+async def upsert_group_access(
+    *,
+    connection_id: uuid.UUID,
+    app_entra_id: str,
+    members: dict[str, str],
+    seen_at: dt.datetime,
+) -> records.UpsertCounts:
+    """Store users who reach an app through assigned groups: {user id: group assignment id}."""
+    rows = {
+        (app_entra_id, user, AccessSource.GROUP_ASSIGNMENT.value): {
+            "principal_type": "User",
+            "source_entra_id": assignment_id,
+            "app_role_id": None,
+            "granted_at": None,
+        }
+        for user, assignment_id in members.items()
+    }
+    return await upsert_rows(
+        models.AppAccess,
+        connection_id=connection_id,
+        keys=ACCESS_KEYS,
+        rows=rows,
+        update_fields=ACCESS_FIELDS,
+        seen_at=seen_at,
+    )
+
+
+async def group_assignments(*, connection_id: uuid.UUID) -> dict[str, dict[str, str]]:
+    """Live group assignments: {app Entra id: {group id: assignment id}}."""
+    rows = await models.AppAccess.filter(
+        connection_id=connection_id,
+        source=AccessSource.ASSIGNMENT,
+        principal_type="Group",
+        removed_at=None,
+    ).values_list("app_entra_id", "principal_entra_id", "source_entra_id")
+    result: dict[str, dict[str, str]] = {}
+    for app, group, assignment in rows:
+        result.setdefault(app, {})[group] = assignment
+    return result
+
+
 async def remove_unseen_assignments(
     *,
     connection_id: uuid.UUID,
     app_entra_ids: Iterable[str],
     refreshed_since: dt.datetime,
     removed_at: dt.datetime,
+    sources: Iterable[AccessSource] = (AccessSource.ASSIGNMENT, AccessSource.GROUP_ASSIGNMENT),
 ) -> int:
-    """Soft-delete assignments of fully re-read apps that the re-read did not return."""
+    """Soft-delete access of fully re-read apps that the re-read did not return."""
     ids = list(app_entra_ids)
     if not ids:
         return 0
     return await models.AppAccess.filter(
         connection_id=connection_id,
-        source=AccessSource.ASSIGNMENT,
+        source__in=list(sources),
         app_entra_id__in=ids,
         last_seen_at__lt=refreshed_since,
         removed_at=None,
@@ -122,3 +164,18 @@ async def remove_unseen_grants(
         removed_at=None,
     ).update(removed_at=removed_at)
     return removed
+
+
+async def remove_for_apps(
+    *, connection_id: uuid.UUID, app_entra_ids: Sequence[str], removed_at: dt.datetime
+) -> None:
+    """An app left the tenant: its assignments, consents and grants went with it."""
+    if not app_entra_ids:
+        return
+    ids = list(app_entra_ids)
+    await models.AppAccess.filter(
+        connection_id=connection_id, app_entra_id__in=ids, removed_at=None
+    ).update(removed_at=removed_at)
+    await models.PermissionGrant.filter(
+        connection_id=connection_id, client_entra_id__in=ids, removed_at=None
+    ).update(removed_at=removed_at)

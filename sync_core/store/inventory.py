@@ -166,13 +166,15 @@ async def list_users(
 
 async def mark_removed(
     model: type[Model], *, connection_id: uuid.UUID, entra_ids: Sequence[str], at: dt.datetime
-) -> int:
-    """Soft-delete objects a delta round reported as removed; returns how many were live."""
+) -> list[str]:
+    """Soft-delete objects a delta round reported as removed; returns those that were live."""
     if not entra_ids:
-        return 0
-    return await model.filter(
-        connection_id=connection_id, entra_id__in=list(entra_ids), removed_at=None
-    ).update(removed_at=at)
+        return []
+    live = model.filter(connection_id=connection_id, entra_id__in=list(entra_ids), removed_at=None)
+    ids = list(await live.values_list("entra_id", flat=True))
+    if ids:
+        await model.filter(connection_id=connection_id, entra_id__in=ids).update(removed_at=at)
+    return ids
 
 
 async def mark_unseen_removed(

@@ -10,15 +10,21 @@ from typing import Any
 from tortoise.exceptions import IntegrityError
 
 from sync_core import records
-from sync_core.records import ActorType, EntityReport, SyncStatus
+from sync_core.records import ActorType, EntityReport, EntityStatus, SyncMode, SyncStatus
 from sync_core.store import models
 from sync_core.store.organizations import NotFound
 from sync_core.store.paging import Page, keyset
 
 
-def _entity(name: str, data: dict[str, Any]) -> EntityReport:
-    fields = {f.name for f in dataclasses.fields(EntityReport)}
-    return EntityReport(**{k: v for k, v in data.items() if k in fields} | {"name": name})
+def entity_report(name: str, data: dict[str, Any]) -> EntityReport:
+    """An entity report from its stored JSON (enums restored)."""
+    fields = {f.name for f in dataclasses.fields(EntityReport)} - {"name"}
+    values = {k: v for k, v in data.items() if k in fields}
+    if values.get("mode"):
+        values["mode"] = SyncMode(values["mode"])
+    if values.get("status"):
+        values["status"] = EntityStatus(values["status"])
+    return EntityReport(name=name, **values)
 
 
 def report(row: models.SyncRun, *, tenant_id: str) -> records.SyncReport:
@@ -32,7 +38,7 @@ def report(row: models.SyncRun, *, tenant_id: str) -> records.SyncReport:
         trigger=row.trigger,
         actor=records.Actor(ActorType(row.actor_type), row.actor_id),
         full=row.full,
-        entities=tuple(_entity(name, data) for name, data in (row.entities or {}).items()),
+        entities=tuple(entity_report(name, data) for name, data in (row.entities or {}).items()),
         requests=row.requests,
         throttled=row.throttled,
         seconds_waited=row.seconds_waited,

@@ -132,16 +132,20 @@ async def _write_page(ctx: PassContext, coll: Collection, page: Page) -> None:
     removed = await inventory.mark_removed(
         coll.model, connection_id=ctx.connection_id, entra_ids=removed_ids, at=ctx.now
     )
+    if coll is APPS:
+        await access.remove_for_apps(
+            connection_id=ctx.connection_id, app_entra_ids=removed, removed_at=ctx.now
+        )
     ctx.progress.add(
         coll.entity,
         pages=1,
         fetched=len(page.items),
         created=counts.created,
         updated=counts.updated,
-        removed=removed,
+        removed=len(removed),
         skipped=len(mapped) - len(rows),
     )
-    _collect_events(ctx, coll, rows, counts, removed_ids if removed else [])
+    _collect_events(ctx, coll, rows, counts, removed)
 
 
 def _collect_events(
@@ -201,6 +205,10 @@ async def _remove_unseen(ctx: PassContext, coll: Collection, started: dt.datetim
     gone = await inventory.mark_unseen_removed(
         coll.model, connection_id=ctx.connection_id, round_started_at=started, removed_at=ctx.now
     )
+    if coll is APPS:
+        await access.remove_for_apps(
+            connection_id=ctx.connection_id, app_entra_ids=gone, removed_at=ctx.now
+        )
     ctx.progress.add(coll.entity, removed=len(gone))
     if not (coll is USERS and ctx.initial):
         ctx.progress.events.extend(

@@ -135,17 +135,22 @@ async def _guard(ctx: PassContext, entity: str, work: Callable[[], Awaitable[Non
 
 
 async def _run_passes(ctx: PassContext) -> None:
-    async def apps_then_assignments() -> None:
-        await _guard(ctx, "apps", lambda: sync_collection(ctx, APPS))
-        if ctx.progress.entities["apps"].status is EntityStatus.FAILED:
-            ctx.progress.update(
-                "assignments", status=EntityStatus.SKIPPED, error="skipped: the apps pass failed"
-            )
-            return
-        await _guard(ctx, "assignments", lambda: sync_assignments(ctx))
-
     async with asyncio.TaskGroup() as group:
-        group.create_task(_guard(ctx, "users", lambda: sync_collection(ctx, USERS)))
+        users = group.create_task(_guard(ctx, "users", lambda: sync_collection(ctx, USERS)))
+
+        async def apps_then_assignments() -> None:
+            await _guard(ctx, "apps", lambda: sync_collection(ctx, APPS))
+            # Assignments need this run's apps, and its joiners and leavers (group members).
+            await users
+            if ctx.progress.entities["apps"].status is EntityStatus.FAILED:
+                ctx.progress.update(
+                    "assignments",
+                    status=EntityStatus.SKIPPED,
+                    error="skipped: the apps pass failed",
+                )
+                return
+            await _guard(ctx, "assignments", lambda: sync_assignments(ctx))
+
         group.create_task(apps_then_assignments())
         group.create_task(_guard(ctx, "grants", lambda: sync_collection(ctx, GRANTS)))
         group.create_task(_guard(ctx, "sign_ins", lambda: sync_sign_ins(ctx)))

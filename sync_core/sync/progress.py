@@ -97,11 +97,5 @@ def restore(entities: dict[str, dict[str, Any]] | None) -> dict[str, EntityRepor
     restored = {name: EntityReport(name=name) for name in ENTITIES}
     for name, data in (entities or {}).items():
         if name in restored:
-            fields = {f.name for f in dataclasses.fields(EntityReport)} - {"name"}
-            values = {k: v for k, v in data.items() if k in fields}
-            if values.get("mode"):
-                values["mode"] = SyncMode(values["mode"])
-            if values.get("status"):
-                values["status"] = EntityStatus(values["status"])
-            restored[name] = EntityReport(name=name, **values)
+            restored[name] = runs.entity_report(name, data)
     return restored

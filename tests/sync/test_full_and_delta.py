@@ -1,0 +1,148 @@
+"""Whole syncs against the sandbox tenant: equal to its ground truth, first and after churn."""
+
+from __future__ import annotations
+
+from sync_core import mapping
+from sync_core.records import EntityStatus, SyncMode, SyncStatus
+from sync_core.store import activity, models
+
+
+async def _assigned_users_per_app(connection_id) -> dict[str, int]:
+    rows = await models.AppAccess.filter(
+        connection_id=connection_id,
+        source__in=["assignment", "group_assignment"],
+        principal_type="User",
+        removed_at=None,
+    ).values_list("app_entra_id", "principal_entra_id")
+    live = set(
+        await models.DirectoryUser.filter(connection_id=connection_id, removed_at=None).values_list(
+            "entra_id", flat=True
+        )
+    )
+    per_app: dict[str, set] = {}
+    for app, user in rows:
+        if user in live:
+            per_app.setdefault(app, set()).add(user)
+    return {app: len(users) for app, users in per_app.items()}
+
+
+async def _assert_equal_to_truth(tenant) -> None:
+    truth = await tenant.truth()
+    stored = await tenant.stored()
+    assert stored["users"] == truth["users"]
+    assert stored["apps"] == truth["service_principals"]["total"]
+    assert stored["grants"] == truth["delegated_grants"]["total"]
+    assert stored["user_consents"] == truth["delegated_grants"]["principal"]
+    assert stored["sign_ins"] == truth["sign_ins"]
+    assigned = await _assigned_users_per_app(tenant.connection_id)
+    expected = {
+        a["servicePrincipalId"]: a["assigned_users"]
+        for a in truth["apps"]
+        if a["assigned_users"] and a["kind"] in ("third_party", "tenant_own")
+    }
+    assert assigned == expected
+
+
+async def test_full_sync_equals_ground_truth_and_uses_only_get(tenant):
+    await tenant.sandbox.clear_request_log()
+    report = await tenant.sync()
+
+    assert report.status is SyncStatus.SUCCEEDED, report
+    assert {e.name: e.mode for e in report.entities} == {
+        "users": SyncMode.FULL,
+        "apps": SyncMode.FULL,
+        "assignments": SyncMode.FULL,
+        "grants": SyncMode.FULL,
+        "sign_ins": SyncMode.FULL,
+        "sign_in_activity": SyncMode.FULL,
+    }
+    await _assert_equal_to_truth(tenant)
+    log = await tenant.sandbox.request_log()
+    graph = [r for r in log if r["path"].startswith(("/v1.0/", "/beta/"))]
+    assert graph and {r["method"] for r in graph} == {"GET"}
+    assert {r["method"] for r in log if r not in graph} <= {"GET", "POST"}
+    assert all("/oauth2/v2.0/token" in r["path"] for r in log if r["method"] == "POST")
+    assert report.requests == len(graph)
+
+
+async def _graph_get(tenant, path: str, **params: str) -> dict:
+    token = await tenant.sandbox.token()
+    answer = await tenant.sandbox.client.get(
+        f"/v1.0/{path}", params=params, headers={"Authorization": f"Bearer {token}"}
+    )
+    assert answer.status_code == 200, answer.text
+    return answer.json()
+
+
+async def _assert_user_matches_graph(tenant, entra_id: str) -> None:
+    raw = await _graph_get(tenant, f"users/{entra_id}", **{"$select": mapping.USER_SELECT})
+    row = await models.DirectoryUser.get(connection_id=tenant.connection_id, entra_id=entra_id)
+    assert (row.display_name, row.department, row.job_title, row.mail, row.account_enabled) == (
+        raw["displayName"],
+        raw.get("department"),
+        raw.get("jobTitle"),
+        raw.get("mail"),
+        raw.get("accountEnabled"),
+    )
+
+
+async def test_fields_are_stored_as_graph_returns_them(tenant):
+    await tenant.sync()
+    for raw in (await _graph_get(tenant, "users", **{"$top": "5"}))["value"]:
+        await _assert_user_matches_graph(tenant, raw["id"])
+    sp = (await _graph_get(tenant, "servicePrincipals", **{"$top": "3"}))["value"][0]
+    app = await models.Application.get(connection_id=tenant.connection_id, entra_id=sp["id"])
+    assert (app.app_id, app.display_name) == (sp["appId"], sp["displayName"])
+
+
+async def test_delta_sync_after_churn_finds_exactly_the_changes(tenant):
+    await tenant.sync()
+    apps_before = (await tenant.truth())["service_principals"]["total"]
+    touched = (
+        await tenant.sandbox.churn(
+            users_added=5,
+            users_removed=3,
+            users_changed=4,
+            apps_added=2,
+            apps_removed=1,
+            consents_added=3,
+            signins_added=40,
+        )
+    )["touched"]
+    added = set(touched["users_added"]) - set(touched["users_removed"])
+    removed = set(touched["users_removed"]) - set(touched["users_added"])
+
+    report = await tenant.sync()
+
+    assert report.status is SyncStatus.SUCCEEDED, report
+    users, apps = report.entity("users"), report.entity("apps")
+    assert (users.mode, users.created, users.removed) == (SyncMode.DELTA, len(added), len(removed))
+    # Changes to properties outside our $select (phone, office) are not delta changes.
+    assert users.updated <= len(touched["users_changed"])
+    for entra_id in touched["users_changed"]:
+        if entra_id not in removed:
+            await _assert_user_matches_graph(tenant, entra_id)
+    assert (apps.mode, apps.created, apps.removed) == (SyncMode.DELTA, 2, 1)
+    assert report.entity("sign_ins").mode is SyncMode.INCREMENTAL
+    assert report.entity("sign_ins").created == 40
+    assert report.entity("assignments").mode is SyncMode.INCREMENTAL
+    assert report.entity("sign_in_activity").status is EntityStatus.SKIPPED
+    await _assert_equal_to_truth(tenant)
+    trail = await activity.list_activities(organization_id=tenant.organization_id, limit=1000)
+    subjects: dict[str, set] = {}
+    for entry in trail:
+        subjects.setdefault(entry.kind, set()).add(entry.subject_id)
+    assert subjects["user.added"] == added
+    assert subjects["user.removed"] == removed
+    assert subjects["app.removed"] == set(touched["apps_removed"])
+    assert set(touched["apps_added"]) <= subjects["app.discovered"]
+    assert len(subjects["app.discovered"]) == apps_before + 2
+
+
+async def test_a_resync_without_changes_changes_nothing(tenant):
+    await tenant.sync()
+    before = await tenant.stored()
+    report = await tenant.sync()
+    assert report.status is SyncStatus.SUCCEEDED
+    assert sum(e.created + e.removed for e in report.entities) == 0
+    assert await tenant.stored() == before
