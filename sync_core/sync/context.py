@@ -34,6 +34,8 @@ class PassContext:
     # Apps created or changed by this run's apps pass (their assignments are re-read).
     changed_apps: set[str] = field(default_factory=set)
     has_premium: bool | None = None
+    # Set when a token request failed mid-run (consent revoked, secret expired).
+    token_error: Exception | None = None
 
     @property
     def connection_id(self) -> uuid.UUID:

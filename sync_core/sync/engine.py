@@ -100,7 +100,16 @@ class SyncEngine:
         except TokenError as exc:
             return await _fail(ctx, queued, exc)
         await _run_passes(ctx)
+        await self._record_permissions(ctx)
         return await _finish(ctx, queued)
+
+    async def _record_permissions(self, ctx: PassContext) -> None:
+        """Roles as the run ended: a token refreshed mid-run may carry fewer (or more)."""
+        try:
+            token = await self.tokens.token(ctx.state.connection.tenant_id)
+        except TokenError:
+            return
+        await connections.update(connection_id=ctx.connection_id, permissions=sorted(token.roles))
 
     async def _check_tenant(self, ctx: PassContext) -> None:
         """Record the permissions the token carries and the tenant's name."""
@@ -124,6 +133,8 @@ async def _guard(ctx: PassContext, entity: str, work: Callable[[], Awaitable[Non
         log.warning("sync of %s for tenant %s: %s", entity, ctx.state.connection.tenant_id, exc)
         if isinstance(exc, graph_errors.PremiumLicenseRequired):
             ctx.has_premium = False
+        if isinstance(exc, TokenError):
+            ctx.token_error = exc
         ctx.progress.update(
             entity,
             status=EntityStatus.FAILED,
@@ -190,6 +201,8 @@ async def _finish(ctx: PassContext, queued: SyncReport) -> SyncReport:
     ):
         hint = hints.MISSING_APPS
     changes: dict[str, object] = {"last_sync_at": ctx.now}
+    if ctx.token_error is not None:
+        changes["status"] = _consent_status(ctx.token_error)
     if status is SyncStatus.SUCCEEDED:
         changes["last_successful_sync_at"] = ctx.now
     if ctx.has_premium is not None:
@@ -210,12 +223,18 @@ async def _finish(ctx: PassContext, queued: SyncReport) -> SyncReport:
     return (await runs.load(run_id=queued.id))[0]
 
 
+def _consent_status(exc: TokenError) -> ConnectionStatus:
+    """A refused token means consent is needed, unless our own credentials are the problem."""
+    if isinstance(exc, graph_errors.InvalidClientSecret | graph_errors.ClientSecretExpired):
+        return ConnectionStatus.ERROR
+    return ConnectionStatus.NEEDS_CONSENT
+
+
 async def _fail(ctx: PassContext, queued: SyncReport, exc: TokenError) -> SyncReport:
     """The tenant refused a token: nothing was read, nothing changes but the status."""
-    status = ConnectionStatus.NEEDS_CONSENT
-    if isinstance(exc, graph_errors.InvalidClientSecret | graph_errors.ClientSecretExpired):
-        status = ConnectionStatus.ERROR
-    await connections.update(connection_id=ctx.connection_id, status=status, last_sync_at=ctx.now)
+    await connections.update(
+        connection_id=ctx.connection_id, status=_consent_status(exc), last_sync_at=ctx.now
+    )
     ctx.progress.events.append(_run_event(ctx, "sync.failed", queued, error=exc.code))
     await ctx.progress.save()
     await runs.finish(
