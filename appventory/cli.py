@@ -14,6 +14,7 @@ from appventory import tenant_commands
 from appventory.localkey import LOCAL_KEY_PATH, ensure_local_key
 from appventory.runtime import Runtime, open_runtime
 from appventory.tenant_commands import CommandFailed
+from sandbox.cli import sandbox_command
 from sync_core.crypto import SecretKeyError
 from sync_core.settings import Settings, SettingsError, load_settings
 from sync_core.store import organizations
@@ -37,10 +38,11 @@ USER_ERRORS = (SettingsError, StoreUnavailable, SecretKeyError, organizations.No
 
 
 def _configure_logging(settings: Settings) -> None:
-    logging.basicConfig(
-        level=settings.log_level.upper(),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    level = settings.log_level.upper()
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # One line per HTTP request is noise at INFO; keep it for DEBUG.
+    if level != "DEBUG":
+        logging.getLogger("httpx").setLevel(logging.WARNING)
 
 
 def _settings(*, local: bool = False) -> Settings:
@@ -143,6 +145,8 @@ def serve(
 
 
 tenant_commands.register(app, settings=_settings, with_runtime=_with_runtime)
+# The sandbox needs no settings of ours: it is a stand-in for Microsoft.
+app.command("sandbox")(sandbox_command)
 
 
 def main() -> None:

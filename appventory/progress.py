@@ -17,7 +17,8 @@ def entity_table(entities: dict[str, EntityReport], *, title: str | None = None)
     """One row per entity with its mode, status and counters."""
     table = Table(title=title, title_justify="left")
     for column in COLUMNS:
-        table.add_column(column, justify="right" if column in COLUMNS[3:] else "left")
+        numeric = column in COLUMNS[3:]
+        table.add_column(column, justify="right" if numeric else "left", no_wrap=not numeric)
     for name in ENTITIES:
         e = entities.get(name) or EntityReport(name=name)
         table.add_row(

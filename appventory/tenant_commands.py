@@ -94,6 +94,9 @@ def register(app: typer.Typer, *, settings: Callable[..., Any], with_runtime: Ca
     ) -> None:
         """Sync a connected tenant now, with live progress and a summary."""
         console = Console()
+        if not console.is_terminal:
+            # Piped output (logs, CI): wide enough that no count is cut off.
+            console = Console(width=120)
         report = with_runtime(settings(), lambda rt: _sync(rt, org, tenant, full, console))
         console.print(summary(report))
         if report.status is SyncStatus.FAILED:
