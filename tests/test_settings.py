@@ -90,3 +90,13 @@ def test_secrets_never_show_in_repr():
 def test_dotenv_file_is_read(clean_env, tmp_path):
     (tmp_path / ".env").write_text(f"APPVENTORY_SECRET_KEY={KEY}\nAPPVENTORY_ACTIVE_DAYS=14\n")
     assert load_settings().active_days == 14
+
+
+def test_every_setting_is_documented_in_env_example():
+    from pathlib import Path
+
+    from sync_core.settings import _variable_name
+
+    documented = (Path(__file__).parents[1] / ".env.example").read_text()
+    names = [_variable_name(field) for field in Settings.model_fields]
+    assert [n for n in names if f"\n{n}=" not in documented] == []
