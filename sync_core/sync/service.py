@@ -8,7 +8,7 @@ import uuid
 from typing import Protocol
 
 from sync_core import records
-from sync_core.store import connections, runs
+from sync_core.store import activity, connections, runs
 from sync_core.sync.engine import SyncEngine
 
 log = logging.getLogger(__name__)
@@ -39,8 +39,23 @@ async def request_sync(
     run, queued = await runs.request_run(
         connection_id=connection.id, trigger=trigger, actor=actor, full=full
     )
-    if queued and runner is not None:
-        await runner.submit(run.id)
+    if queued:
+        await activity.record(
+            organization_id=organization_id,
+            events=[
+                activity.NewActivity(
+                    kind="sync.requested",
+                    actor=actor,
+                    connection_id=connection.id,
+                    subject_type="sync_run",
+                    subject_id=str(run.id),
+                    subject_name=connection.tenant_name or connection.tenant_id,
+                    details={"full": full, "trigger": trigger},
+                )
+            ],
+        )
+        if runner is not None:
+            await runner.submit(run.id)
     return run, queued
 
 
