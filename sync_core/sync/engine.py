@@ -7,7 +7,7 @@ import datetime as dt
 import logging
 import uuid
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import httpx
 
@@ -34,6 +34,7 @@ from sync_core.sync import hints
 from sync_core.sync.assignments import sync_assignments
 from sync_core.sync.context import PassContext, SyncOptions
 from sync_core.sync.directory import APPS, GRANTS, USERS, sync_collection
+from sync_core.sync.notify import SyncListener, tell
 from sync_core.sync.progress import Observer, RunProgress, restore
 from sync_core.sync.signins import sync_sign_in_activity, sync_sign_ins
 from sync_core.sync.tenant import check_tenant
@@ -56,6 +57,7 @@ class SyncEngine:
     policy: RetryPolicy
     options: SyncOptions
     clock: Clock = utcnow
+    listeners: list[SyncListener] = field(default_factory=list)
 
     async def run(
         self, run_id: uuid.UUID, *, observer: Observer | None = None, on_wait: OnWait | None = None
@@ -98,10 +100,13 @@ class SyncEngine:
         try:
             await self._check_tenant(ctx)
         except TokenError as exc:
-            return await _fail(ctx, queued, exc)
-        await _run_passes(ctx)
-        await self._record_permissions(ctx)
-        return await _finish(ctx, queued)
+            report = await _fail(ctx, queued, exc)
+        else:
+            await _run_passes(ctx)
+            await self._record_permissions(ctx)
+            report = await _finish(ctx, queued)
+        await tell(self.listeners, report=report, events=[])
+        return report
 
     async def _record_permissions(self, ctx: PassContext) -> None:
         """Roles as the run ended: a token refreshed mid-run may carry fewer (or more)."""
