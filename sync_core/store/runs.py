@@ -8,9 +8,17 @@ import uuid
 from typing import Any
 
 from tortoise.exceptions import IntegrityError
+from tortoise.expressions import Q
 
 from sync_core import records
-from sync_core.records import ActorType, EntityReport, EntityStatus, SyncMode, SyncStatus
+from sync_core.records import (
+    ActorType,
+    ConnectionStatus,
+    EntityReport,
+    EntityStatus,
+    SyncMode,
+    SyncStatus,
+)
 from sync_core.store import models
 from sync_core.store.organizations import NotFound
 from sync_core.store.paging import Page, keyset
@@ -164,9 +172,10 @@ async def list_runs(
 
 async def stale_runs(*, older_than: dt.datetime) -> list[uuid.UUID]:
     """Active runs whose worker stopped reporting: candidates to resume."""
+    stalled = Q(heartbeat_at__lt=older_than) | Q(heartbeat_at=None, created_at__lt=older_than)
     return list(
         await models.SyncRun.filter(active_key__isnull=False)
-        .filter(heartbeat_at__lt=older_than)
+        .filter(stalled)
         .values_list("id", flat=True)
     )
 
@@ -198,3 +207,32 @@ async def runs_page(
     return await keyset(
         query, order=("-created_at", "-id"), first=first, after=after, record=_report_with_tenant
     )
+
+
+async def failure_streak(*, connection_id: uuid.UUID, limit: int = 20) -> int:
+    """How many of the connection's latest finished runs failed, back to the last that did not."""
+    statuses = await (
+        models.SyncRun.filter(connection_id=connection_id, active_key=None)
+        .order_by("-created_at")
+        .limit(limit)
+        .values_list("status", flat=True)
+    )
+    streak = 0
+    for status in statuses:
+        if status != SyncStatus.FAILED:
+            break
+        streak += 1
+    return streak
+
+
+async def touch(*, run_id: uuid.UUID, now: dt.datetime) -> None:
+    """Refresh a run's heartbeat (taking it over), so no other tick resubmits it meanwhile."""
+    await models.SyncRun.filter(id=run_id).update(heartbeat_at=now)
+
+
+async def due_connections(*, now: dt.datetime) -> list[uuid.UUID]:
+    """Connected tenants whose next sync time has come (never synced counts as due)."""
+    query = models.Connection.filter(status=ConnectionStatus.CONNECTED, removed_at=None).filter(
+        Q(next_sync_at=None) | Q(next_sync_at__lte=now)
+    )
+    return list(await query.order_by("next_sync_at").values_list("id", flat=True))
