@@ -179,3 +179,31 @@ async def remove_for_apps(
     await models.PermissionGrant.filter(
         connection_id=connection_id, client_entra_id__in=ids, removed_at=None
     ).update(removed_at=removed_at)
+
+
+async def group_access_users(*, connection_id: uuid.UUID, app_entra_id: str) -> set[str]:
+    """Users who currently reach an app through assigned groups."""
+    return set(
+        await models.AppAccess.filter(
+            connection_id=connection_id,
+            app_entra_id=app_entra_id,
+            source=AccessSource.GROUP_ASSIGNMENT,
+            removed_at=None,
+        ).values_list("principal_entra_id", flat=True)
+    )
+
+
+async def remove_group_access(
+    *, connection_id: uuid.UUID, app_entra_id: str, users: Iterable[str], removed_at: dt.datetime
+) -> int:
+    """Users who no longer reach an app through any assigned group."""
+    ids = list(users)
+    if not ids:
+        return 0
+    return await models.AppAccess.filter(
+        connection_id=connection_id,
+        app_entra_id=app_entra_id,
+        source=AccessSource.GROUP_ASSIGNMENT,
+        principal_entra_id__in=ids,
+        removed_at=None,
+    ).update(removed_at=removed_at)

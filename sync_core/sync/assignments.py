@@ -13,7 +13,7 @@ from collections.abc import Awaitable, Callable
 
 from sync_core import mapping
 from sync_core.graph import NotFound
-from sync_core.records import AccessSource, EntityStatus, SyncMode
+from sync_core.records import EntityStatus, SyncMode
 from sync_core.store import access, connections, inventory
 from sync_core.sync.context import PassContext
 
@@ -142,17 +142,22 @@ async def _sync_app(ctx: PassContext, app_entra_id: str, groups: GroupMembers) -
     ctx.progress.add(ENTITY, removed=removed)
 
 
-async def _write_group_access(
-    ctx: PassContext, app_entra_id: str, assigned: dict[str, str], groups: GroupMembers
-) -> None:
+async def _members(assigned: dict[str, str], groups: GroupMembers) -> dict[str, str]:
+    """Users of the assigned groups: {user id: the group assignment that gives access}."""
     members: dict[str, str] = {}
     for group_id, assignment_id in assigned.items():
         for user in await groups.of(group_id):
             members.setdefault(user, assignment_id)
+    return members
+
+
+async def _write_group_access(
+    ctx: PassContext, app_entra_id: str, assigned: dict[str, str], groups: GroupMembers
+) -> None:
     counts = await access.upsert_group_access(
         connection_id=ctx.connection_id,
         app_entra_id=app_entra_id,
-        members=members,
+        members=await _members(assigned, groups),
         seen_at=ctx.now,
     )
     ctx.progress.add(ENTITY, created=counts.created, updated=counts.updated)
@@ -164,14 +169,23 @@ async def _refresh_group_access(ctx: PassContext, groups: GroupMembers, *, skip:
     apps = [app for app in by_app if app not in skip]
 
     async def refresh(app_entra_id: str) -> None:
-        await _write_group_access(ctx, app_entra_id, by_app[app_entra_id], groups)
-        removed = await access.remove_unseen_assignments(
-            connection_id=ctx.connection_id,
-            app_entra_ids=[app_entra_id],
-            refreshed_since=ctx.now,
-            removed_at=ctx.now,
-            sources=(AccessSource.GROUP_ASSIGNMENT,),
+        # Only the difference is written: joiners and leavers touch a few rows, not every seat.
+        members = await _members(by_app[app_entra_id], groups)
+        stored = await access.group_access_users(
+            connection_id=ctx.connection_id, app_entra_id=app_entra_id
         )
-        ctx.progress.add(ENTITY, removed=removed)
+        counts = await access.upsert_group_access(
+            connection_id=ctx.connection_id,
+            app_entra_id=app_entra_id,
+            members={u: a for u, a in members.items() if u not in stored},
+            seen_at=ctx.now,
+        )
+        removed = await access.remove_group_access(
+            connection_id=ctx.connection_id,
+            app_entra_id=app_entra_id,
+            users=stored - members.keys(),
+            removed_at=ctx.now,
+        )
+        ctx.progress.add(ENTITY, created=counts.created, removed=removed)
 
     await _each(ctx, apps, set(), refresh)
