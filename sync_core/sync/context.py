@@ -19,6 +19,8 @@ class SyncOptions:
     sign_in_backfill: dt.timedelta = dt.timedelta(days=30)
     sign_in_overlap: dt.timedelta = dt.timedelta(minutes=10)
     concurrency: int = 8
+    active_days: int = 30
+    inactive_days: int = 60
 
 
 @dataclass

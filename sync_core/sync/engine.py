@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 import httpx
 
+from sync_core import insights
 from sync_core.graph import (
     GraphClient,
     GraphError,
@@ -105,8 +106,22 @@ class SyncEngine:
             await _run_passes(ctx)
             await self._record_permissions(ctx)
             report = await _finish(ctx, queued)
-        await tell(self.listeners, report=report, events=[])
+        events = await self._derive(report)
+        await tell(self.listeners, report=report, events=events)
         return report
+
+    async def _derive(self, report: SyncReport) -> list:
+        """Recompute insights after the data is in; their events are already in the trail."""
+        if report.status is SyncStatus.FAILED and not any(
+            e.status is EntityStatus.SUCCEEDED for e in report.entities
+        ):
+            return []
+        return await insights.derive(
+            connection_id=report.connection_id,
+            now=self.clock(),
+            active_days=self.options.active_days,
+            inactive_days=self.options.inactive_days,
+        )
 
     async def _record_permissions(self, ctx: PassContext) -> None:
         """Roles as the run ended: a token refreshed mid-run may carry fewer (or more)."""

@@ -1,0 +1,178 @@
+"""Derive: after a sync, bring each app's remembered verdicts up to date and raise events once.
+
+"App discovered" is the sync's own event; derive raises status changes and newly detected
+shadow IT. An app's first verdict sets a baseline without an event, so connecting a tenant
+does not announce every app as "became in use"; shadow IT is announced on first detection.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import time
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+
+from sync_core.insights import rules
+from sync_core.insights.records import AppStatus, EventKind, InsightEvent
+from sync_core.records import SYSTEM, AppStage
+from sync_core.store import activity, insight_evidence, insight_sql, insight_state
+from sync_core.store import insights as store
+from sync_core.store.insights import AppFacts
+
+log = logging.getLogger(__name__)
+EVIDENCE_USERS = 5
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """What derive concludes about one app, against what it remembered."""
+
+    app: AppFacts
+    status: AppStatus
+    transition: EventKind | None
+    newly_shadow: bool
+
+    @property
+    def changed(self) -> bool:
+        return self.app.status != self.status.value or self.newly_shadow
+
+
+def conclude(app: AppFacts, *, now: dt.datetime, active_days: int) -> Verdict:
+    """An app's verdict at `now`, compared with the remembered one."""
+    current = rules.app_status(app, now=now, active_days=active_days)
+    previous = AppStatus(app.status) if app.status else None
+    shadow = bool(rules.shadow_reasons(app))
+    return Verdict(
+        app=app,
+        status=current,
+        transition=rules.transition(previous=previous, current=current),
+        newly_shadow=shadow and app.shadow_detected_at is None,
+    )
+
+
+def _state(verdict: Verdict, now: dt.datetime) -> insight_state.DerivedState:
+    app = verdict.app
+    moved = app.status != verdict.status.value or app.status_changed_at is None
+    return insight_state.DerivedState(
+        app=app.id,
+        status=verdict.status.value,
+        status_changed_at=now if moved else app.status_changed_at,
+        shadow_detected_at=now if verdict.newly_shadow else app.shadow_detected_at,
+    )
+
+
+def _event(
+    kind: EventKind, app: AppFacts, *, organization_id: uuid.UUID, now: dt.datetime, details: dict
+) -> InsightEvent:
+    return InsightEvent(
+        kind=kind,
+        organization_id=organization_id,
+        connection_id=app.connection_id,
+        app_id=app.id,
+        app_entra_id=app.entra_id,
+        app_name=app.display_name,
+        actor=SYSTEM,
+        occurred_at=now,
+        details=details,
+    )
+
+
+def as_activity(event: InsightEvent) -> activity.NewActivity:
+    """The activity trail entry of an event."""
+    return activity.NewActivity(
+        kind=event.kind.value,
+        actor=event.actor,
+        connection_id=event.connection_id,
+        subject_type=insight_state.SUBJECT,
+        subject_id=event.app_entra_id,
+        subject_name=event.app_name,
+        details={"app_id": event.app_id, **event.details},
+    )
+
+
+async def _shadow_details(apps: Sequence[AppFacts]) -> dict[int, dict]:
+    """Evidence for the shadow IT alerts: reasons, scopes and the first consenting users."""
+    if not apps:
+        return {}
+    scopes = await insight_evidence.consent_scopes(apps=apps)
+    who = await insight_evidence.consenters(apps=apps, limit=EVIDENCE_USERS)
+    return {
+        app.id: {
+            "reasons": [r.value for r in rules.shadow_reasons(app)],
+            "publisher": app.publisher_name,
+            "verified_publisher": app.verified_publisher,
+            "consented_users": app.consented_users,
+            "unassigned_users": app.unassigned_users,
+            "scopes": sorted({s for entry in scopes.get(app.id, []) for s in entry[0]}),
+            "consented_by": [s.user_name or s.user_entra_id for s in who if s.app == app.id],
+            "first_seen_at": app.first_seen_at.isoformat(),
+        }
+        for app in apps
+    }
+
+
+def _status_details(verdict: Verdict) -> dict:
+    last = verdict.app.last_used_on
+    return {
+        "from": verdict.app.status,
+        "to": verdict.status.value,
+        "last_used_on": last.isoformat() if last else None,
+        "active_users": verdict.app.active_users,
+    }
+
+
+async def _events(
+    verdicts: Sequence[Verdict], *, organization_id: uuid.UUID, now: dt.datetime
+) -> list[InsightEvent]:
+    details = await _shadow_details([v.app for v in verdicts if v.newly_shadow])
+    events = []
+    for v in verdicts:
+        scope = {"organization_id": organization_id, "now": now}
+        if v.transition is not None:
+            events.append(_event(v.transition, v.app, details=_status_details(v), **scope))
+        if v.newly_shadow:
+            kind = EventKind.SHADOW_IT_DETECTED
+            events.append(_event(kind, v.app, details=details[v.app.id], **scope))
+    return events
+
+
+async def derive(
+    *, connection_id: uuid.UUID, now: dt.datetime, active_days: int = 30, inactive_days: int = 60
+) -> list[InsightEvent]:
+    """Recompute a connection's verdicts after a sync; returns the events raised, recorded.
+
+    `inactive_days` is accepted with the other settings; seat verdicts are computed on read.
+    """
+    started = time.perf_counter()
+    organization_id, _tenant = await insight_state.connection_scope(connection_id=connection_id)
+    analyzed = await insight_sql.refresh_statistics(connection_id=connection_id)
+    apps = await store.app_facts(
+        organization_id=organization_id,
+        connection_id=connection_id,
+        window=rules.window(now=now, days=active_days),
+    )
+    reviewed = set(
+        await insight_state.start_review(
+            organization_id=organization_id,
+            app_ids=[a.id for a in apps if rules.needs_review(a)],
+            at=now,
+        )
+    )
+    apps = [replace(a, stage=AppStage.NEEDS_REVIEW) if a.id in reviewed else a for a in apps]
+    verdicts = [conclude(a, now=now, active_days=active_days) for a in apps]
+    events = await _events(verdicts, organization_id=organization_id, now=now)
+    await insight_state.save_derived(
+        organization_id=organization_id,
+        connection_id=connection_id,
+        states=[_state(v, now) for v in verdicts if v.changed],
+        events=[as_activity(e) for e in events],
+    )
+    log.info(
+        "derived insights: connection=%s apps=%d needs_review=%d events=%d inactive_days=%d "
+        "analyzed=%s seconds=%.2f",
+        connection_id, len(apps), len(reviewed), len(events), inactive_days,
+        ",".join(analyzed) or "-", time.perf_counter() - started,
+    )  # fmt: skip
+    return events

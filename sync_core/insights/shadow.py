@@ -1,0 +1,55 @@
+"""Shadow IT: third-party apps that got in without IT, with who, which scopes and since when."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+from sync_core.insights import rules
+from sync_core.insights.apps import summarise
+from sync_core.insights.records import ShadowApp, ShadowReason, UserRef
+from sync_core.store import insight_evidence
+from sync_core.store import insights as store
+from sync_core.store.insight_evidence import Sample
+
+
+def _refs(samples: list[Sample], app: int) -> tuple[UserRef, ...]:
+    return tuple(UserRef(s.user_entra_id, s.user_name) for s in samples if s.app == app)
+
+
+async def shadow_it(
+    *,
+    organization_id: uuid.UUID,
+    now: dt.datetime,
+    connection_id: uuid.UUID | None = None,
+    active_days: int = 30,
+    evidence_users: int = 10,
+) -> list[ShadowApp]:
+    """Shadow IT apps, most consenting users first, each with its evidence."""
+    window = rules.window(now=now, days=active_days)
+    facts = await store.app_facts(
+        organization_id=organization_id, connection_id=connection_id, window=window
+    )
+    found = [(app, reasons) for app in facts if (reasons := rules.shadow_reasons(app))]
+    consented = [app for app, reasons in found if ShadowReason.USER_CONSENT in reasons]
+    unassigned = [app for app, reasons in found if ShadowReason.UNASSIGNED_USE in reasons]
+    scopes = await insight_evidence.consent_scopes(apps=consented)
+    consenters = await insight_evidence.consenters(apps=consented, limit=evidence_users)
+    users = await insight_evidence.unassigned_users(
+        apps=unassigned, window=window, limit=evidence_users
+    )
+    result = [
+        ShadowApp(
+            app=summarise(app, now=now, active_days=active_days),
+            reasons=reasons,
+            consenting_users=app.consented_users,
+            consented_by=_refs(consenters, app.id),
+            scopes=tuple(sorted({s for entry in scopes.get(app.id, []) for s in entry[0]})),
+            unassigned_users=app.unassigned_users,
+            unassigned_sample=_refs(users, app.id),
+            first_seen_at=app.first_seen_at,
+            detected_at=app.shadow_detected_at,
+        )
+        for app, reasons in found
+    ]
+    return sorted(result, key=lambda s: (-s.consenting_users, -s.unassigned_users, s.app.name))

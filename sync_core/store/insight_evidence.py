@@ -1,0 +1,119 @@
+"""Evidence behind verdicts: who consented to what, who used an app unassigned, what fails."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sync_core.store.insight_sql import as_datetime, per_app
+from sync_core.store.insights import AppFacts, Window
+
+
+@dataclass(frozen=True, slots=True)
+class Sample:
+    """A user named in evidence for one app."""
+
+    app: int
+    user_entra_id: str
+    user_name: str | None
+
+
+CONSENT_SCOPES = """
+SELECT g.connection_id, g.client_entra_id AS entra_id, g.scopes,
+  COUNT(DISTINCT g.principal_entra_id) AS users, MIN(g.first_seen_at) AS first_seen_at
+FROM permission_grant g
+LEFT JOIN directory_user u
+  ON u.connection_id = g.connection_id AND u.entra_id = g.principal_entra_id
+WHERE g.consent_type = 'Principal' AND g.removed_at IS NULL AND u.removed_at IS NULL
+  AND g.connection_id IN ({connections}) {apps}
+GROUP BY g.connection_id, g.client_entra_id, g.scopes"""
+
+CONSENTERS = """
+SELECT connection_id, entra_id, user_entra_id, user_name FROM (
+  SELECT g.connection_id, g.client_entra_id AS entra_id, g.principal_entra_id AS user_entra_id,
+    MAX(COALESCE(u.display_name, u.user_principal_name)) AS user_name,
+    ROW_NUMBER() OVER (PARTITION BY g.connection_id, g.client_entra_id
+                       ORDER BY MIN(g.first_seen_at), g.principal_entra_id) AS nth
+  FROM permission_grant g
+  LEFT JOIN directory_user u
+    ON u.connection_id = g.connection_id AND u.entra_id = g.principal_entra_id
+  WHERE g.consent_type = 'Principal' AND g.removed_at IS NULL AND u.removed_at IS NULL
+    AND g.connection_id IN ({connections}) {apps}
+  GROUP BY g.connection_id, g.client_entra_id, g.principal_entra_id
+) ranked WHERE nth <= ?"""
+
+UNASSIGNED_USERS = """
+SELECT connection_id, app_id, user_entra_id, user_name FROM (
+  SELECT d.connection_id, d.app_id, d.user_entra_id,
+    MAX(COALESCE(u.display_name, u.user_principal_name)) AS user_name,
+    ROW_NUMBER() OVER (PARTITION BY d.connection_id, d.app_id
+                       ORDER BY MIN(d.day), d.user_entra_id) AS nth
+  FROM usage_daily d
+  JOIN application a
+    ON a.connection_id = d.connection_id AND a.app_id = d.app_id AND a.removed_at IS NULL
+  LEFT JOIN app_access x
+    ON x.connection_id = d.connection_id AND x.app_entra_id = a.entra_id
+    AND x.principal_entra_id = d.user_entra_id
+    AND x.source IN ('assignment', 'group_assignment') AND x.removed_at IS NULL
+  LEFT JOIN directory_user u
+    ON u.connection_id = d.connection_id AND u.entra_id = d.user_entra_id
+  WHERE d.day >= ? AND d.day <= ? AND d.successes > 0 AND x.id IS NULL
+    AND u.removed_at IS NULL
+    AND d.connection_id IN ({connections}) {apps}
+  GROUP BY d.connection_id, d.app_id, d.user_entra_id
+) ranked WHERE nth <= ?"""
+
+FAILURES = """
+SELECT e.connection_id, e.app_id, e.error_code, MAX(e.failure_reason) AS reason,
+  COUNT(*) AS sign_ins
+FROM sign_in_event e
+WHERE e.error_code <> 0 AND e.occurred_at >= ? AND e.user_entra_id IS NOT NULL
+  AND e.connection_id IN ({connections}) {apps}
+GROUP BY e.connection_id, e.app_id, e.error_code"""
+
+
+async def consent_scopes(
+    *, apps: Sequence[AppFacts]
+) -> dict[int, list[tuple[tuple[str, ...], int, dt.datetime]]]:
+    """Per app: each distinct scope set users consented to, how many users, first consent."""
+    result: dict[int, list] = {}
+    for app, row in await per_app(
+        CONSENT_SCOPES, apps, attr="entra_id", column="g.client_entra_id"
+    ):
+        scopes = tuple(sorted(set((row["scopes"] or "").split())))
+        entry = (scopes, int(row["users"]), as_datetime(row["first_seen_at"]))
+        result.setdefault(app.id, []).append(entry)
+    return result
+
+
+async def consenters(*, apps: Sequence[AppFacts], limit: int) -> list[Sample]:
+    """The first users (by consent time) who consented to each app."""
+    rows = await per_app(
+        CONSENTERS, apps, attr="entra_id", column="g.client_entra_id", after=[limit]
+    )
+    return [Sample(app.id, row["user_entra_id"], row["user_name"]) for app, row in rows]
+
+
+async def unassigned_users(*, apps: Sequence[AppFacts], window: Window, limit: int) -> list[Sample]:
+    """The first users who used each app within the window without a direct assignment."""
+    rows = await per_app(
+        UNASSIGNED_USERS,
+        apps,
+        attr="app_id",
+        column="d.app_id",
+        params=[window.start, window.end],
+        after=[limit],
+    )
+    return [Sample(app.id, row["user_entra_id"], row["user_name"]) for app, row in rows]
+
+
+async def failures(
+    *, apps: Sequence[AppFacts], since: dt.datetime
+) -> dict[int, list[tuple[int, str | None, int]]]:
+    """Per app: failed sign-ins since a time by error code, from the raw events kept."""
+    result: dict[int, list] = {}
+    for app, row in await per_app(FAILURES, apps, attr="app_id", column="e.app_id", params=[since]):
+        entry = (int(row["error_code"]), row["reason"], int(row["sign_ins"]))
+        result.setdefault(app.id, []).append(entry)
+    return result
