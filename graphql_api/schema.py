@@ -12,10 +12,12 @@ from strawberry.extensions import (
     QueryDepthLimiter,
 )
 from strawberry.schema.config import StrawberryConfig
+from strawberry.tools import merge_types
 
 from graphql_api.context import Info
 from graphql_api.errors import MaskUnexpected, NotFound, Unavailable
 from graphql_api.ids import decode_cursor, decode_int_id, decode_uuid_id
+from graphql_api.insight_fields import AppMutation, AppQuery
 from graphql_api.paging import Connection, page_size
 from graphql_api.types import Activity, SyncRun, TenantConnection, User
 from sync_core.store import activity, connections, organizations, people, runs
@@ -56,7 +58,7 @@ class StartSyncPayload:
 
 
 @strawberry.type
-class Query:
+class CoreQuery:
     @strawberry.field
     async def organization(self, info: Info) -> Organization:
         org = await organizations.get_organization(organization_id=info.context.organization_id)
@@ -138,7 +140,7 @@ class Query:
 
 
 @strawberry.type
-class Mutation:
+class CoreMutation:
     @strawberry.mutation(description="Queue a sync, or return the run already active.")
     async def start_sync(
         self, info: Info, tenant_id: str | None = None, full: bool = False
@@ -158,6 +160,10 @@ class Mutation:
         except organizations.NotFound as exc:
             raise NotFound(str(exc)) from None
         return StartSyncPayload(run=SyncRun.of(run), already_active=not queued)
+
+
+Query = merge_types("Query", (CoreQuery, AppQuery))
+Mutation = merge_types("Mutation", (CoreMutation, AppMutation))
 
 
 def build_schema(*, introspection: bool) -> strawberry.Schema:

@@ -1,0 +1,211 @@
+"""Apps and insights in GraphQL: thin over sync_core.insights, computed once per request."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from enum import Enum
+from typing import Any
+
+import strawberry
+from strawberry.scalars import JSON
+
+from graphql_api.context import Info
+from graphql_api.errors import BadInput
+from graphql_api.ids import decode_cursor, encode_id
+from graphql_api.paging import Connection, page_size
+from graphql_api.types import User
+from sync_core import insights
+from sync_core.insights import records as ir
+from sync_core.store import app_access
+
+
+@strawberry.enum
+class AppStatus(Enum):
+    IN_USE = "in_use"
+    DISCOVERED = "discovered"
+    INACTIVE = "inactive"
+
+
+@strawberry.enum
+class AppStage(Enum):
+    NEEDS_REVIEW = "needs_review"
+    APPROVED = "approved"
+    MONITORED = "monitored"
+    REJECTED = "rejected"
+    RETIRED = "retired"
+
+
+@strawberry.enum
+class AppOrder(Enum):
+    NAME = "name"
+
+
+@strawberry.type
+class MoneyAmount:
+    amount: str
+    currency: str
+
+
+def _money(money: ir.Money | None) -> MoneyAmount | None:
+    return MoneyAmount(amount=str(money.amount), currency=money.currency) if money else None
+
+
+@strawberry.type
+class DailyActivity:
+    day: dt.date
+    successes: int
+    failures: int
+
+
+@strawberry.type
+class Grant:
+    consent_type: str
+    scopes: list[str]
+    consented_by: User | None
+    first_seen_at: dt.datetime
+
+
+@strawberry.type
+class AppProblem:
+    kind: str
+    summary: str
+    evidence: JSON
+
+
+@strawberry.type
+class AppUserEdgeNode:
+    user: User
+    sources: list[str]
+    last_used_on: dt.date | None
+
+
+async def _verdicts(info: Info) -> dict[str, Any]:
+    """Shadow IT, problems and waste of the caller's apps: computed once per request."""
+    ctx = info.context
+    if "verdicts" not in ctx.loaders:
+        ctx.loaders["verdicts"] = asyncio.ensure_future(_compute_verdicts(info))
+    return await ctx.loaders["verdicts"]
+
+
+async def _compute_verdicts(info: Info) -> dict[str, Any]:
+    ctx, now = info.context, info.context.now()
+    args = {"organization_id": ctx.organization_id, "now": now}
+    shadow = await insights.shadow_it(**args, active_days=ctx.services.active_days)
+    problems = await insights.problematic_apps(**args, active_days=ctx.services.active_days)
+    waste = await insights.license_waste(**args, inactive_days=ctx.services.inactive_days)
+    by_app: dict[int, list[ir.Problem]] = {}
+    for problem in problems:
+        by_app.setdefault(problem.app.id, []).append(problem)
+    return {
+        "shadow": {s.app.id: s for s in shadow},
+        "problems": by_app,
+        "waste": {w.app.id: w for w in waste},
+    }
+
+
+@strawberry.type(description="An application linked to a tenant, with its usage and verdicts.")
+class App:
+    summary: strawberry.Private[ir.AppSummary]
+
+    @strawberry.field
+    def id(self) -> strawberry.ID:
+        return strawberry.ID(encode_id("App", self.summary.id))
+
+    app_id: str = strawberry.field(resolver=lambda self: self.summary.app_id)
+    name: str = strawberry.field(resolver=lambda self: self.summary.name)
+    publisher: str | None = strawberry.field(resolver=lambda self: self.summary.publisher)
+    verified_publisher: str | None = strawberry.field(
+        resolver=lambda self: self.summary.verified_publisher
+    )
+    category: str | None = strawberry.field(resolver=lambda self: self.summary.category)
+    status: AppStatus = strawberry.field(resolver=lambda self: AppStatus(self.summary.status.value))
+    is_microsoft: bool = strawberry.field(
+        resolver=lambda self: self.summary.origin is ir.AppOrigin.MICROSOFT
+    )
+    first_seen_at: dt.datetime = strawberry.field(resolver=lambda self: self.summary.first_seen_at)
+    last_used_at: dt.date | None = strawberry.field(resolver=lambda self: self.summary.last_used_on)
+    assigned_user_count: int = strawberry.field(resolver=lambda self: self.summary.assigned_users)
+    consented_user_count: int = strawberry.field(resolver=lambda self: self.summary.consented_users)
+    active_user_count: int = strawberry.field(resolver=lambda self: self.summary.active_users)
+    seat_cost: MoneyAmount | None = strawberry.field(
+        resolver=lambda self: _money(self.summary.seat_cost)
+    )
+
+    @strawberry.field
+    def stage(self) -> AppStage | None:
+        return AppStage(self.summary.stage.value) if self.summary.stage else None
+
+    @strawberry.field
+    async def is_shadow_it(self, info: Info) -> bool:
+        return self.summary.id in (await _verdicts(info))["shadow"]
+
+    @strawberry.field
+    async def monthly_waste(self, info: Info) -> MoneyAmount | None:
+        waste = (await _verdicts(info))["waste"].get(self.summary.id)
+        return _money(waste.monthly_waste) if waste else None
+
+    @strawberry.field
+    async def problems(self, info: Info) -> list[AppProblem]:
+        found = (await _verdicts(info))["problems"].get(self.summary.id, [])
+        return [
+            AppProblem(kind=p.kind.value, summary=p.summary, evidence=p.evidence) for p in found
+        ]
+
+    @strawberry.field(description="Users with access: assignment, group assignment or consent.")
+    async def users(
+        self, info: Info, first: int | None = None, after: str | None = None
+    ) -> Connection[AppUserEdgeNode]:
+        page = await app_access.app_users_page(
+            organization_id=info.context.organization_id,
+            app_pk=self.summary.id,
+            first=page_size(first),
+            after=decode_cursor(after),
+        )
+        return Connection.of(
+            page,
+            lambda u: AppUserEdgeNode(
+                user=User.of(u.user),
+                sources=[s.value for s in u.sources],
+                last_used_on=u.last_used_on,
+            ),
+        )
+
+    @strawberry.field(description="Daily sign-ins, oldest first (kept beyond Entra's 30 days).")
+    async def login_activity(self, info: Info, days: int = 30) -> list[DailyActivity]:
+        if not 1 <= days <= 365:
+            raise BadInput("days must be between 1 and 365")
+        counts = await insights.login_activity(
+            organization_id=info.context.organization_id,
+            days=days,
+            now=info.context.now(),
+            app_id=self.summary.id,
+        )
+        return [
+            DailyActivity(day=c.day, successes=c.successes, failures=c.failures) for c in counts
+        ]
+
+    @strawberry.field(description="Delegated permissions the app holds, and who consented.")
+    async def permissions(self, info: Info) -> list[Grant]:
+        grants = await app_access.app_grants(
+            organization_id=info.context.organization_id, app_pk=self.summary.id
+        )
+        return [
+            Grant(
+                consent_type=g.consent_type,
+                scopes=list(g.scopes),
+                consented_by=User.of(g.consented_by) if g.consented_by else None,
+                first_seen_at=g.first_seen_at,
+            )
+            for g in grants
+        ]
+
+
+@strawberry.input
+class AppFilter:
+    status: list[AppStatus] | None = None
+    stage: list[AppStage] | None = None
+    shadow_it: bool | None = None
+    category: str | None = None
+    search: str | None = None
+    tenant_id: str | None = None
