@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Set up a local virtual environment on first use, then run AppVentory or its tests.
 
-    python3 dev.py start   # the main job (today: the web app on SQLite, local mode)
+    python3 dev.py start   # the main job: the whole product against a local sandbox tenant
     python3 dev.py test    # the whole test suite (PostgreSQL tests skip when none is reachable)
 
 Anything after the command is passed through (e.g. `python3 dev.py test -k settings`).
@@ -50,7 +50,7 @@ def main(argv: list[str]) -> int:
     ensure_environment()
     command, rest = argv[0], argv[1:]
     if command == "start":
-        args = [str(BIN / "appventory"), "serve", "--local", *rest]
+        args = [str(BIN / "appventory"), "demo", *rest]
     else:
         args = [str(BIN / "python"), "-m", "pytest", *rest]
     return subprocess.run(args, cwd=ROOT).returncode

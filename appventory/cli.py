@@ -10,7 +10,7 @@ from typing import Annotated, TypeVar
 
 import typer
 
-from appventory import tenant_commands
+from appventory import slack_commands, tenant_commands
 from appventory.localkey import LOCAL_KEY_PATH, ensure_local_key
 from appventory.runtime import Runtime, open_runtime
 from appventory.tenant_commands import CommandFailed
@@ -145,8 +145,28 @@ def serve(
 
 
 tenant_commands.register(app, settings=_settings, with_runtime=_with_runtime)
+slack_commands.register(app, settings=_settings, with_runtime=_with_runtime)
 # The sandbox needs no settings of ours: it is a stand-in for Microsoft.
 app.command("sandbox")(sandbox_command)
+
+
+@app.command("demo")
+def demo(
+    port: Annotated[int, typer.Option(help="Port for the web app (GraphQL).")] = 8000,
+    users: Annotated[int, typer.Option(help="Users in the sandbox tenant.")] = 400,
+    apps: Annotated[int, typer.Option(help="Apps in the sandbox tenant.")] = 60,
+) -> None:
+    """Everything on a laptop: sandbox tenant, consent, first sync, insights, GraphQL, resyncs."""
+    from rich.console import Console
+
+    from appventory.demo import DemoOptions, run_demo
+
+    logging.basicConfig(level="WARNING", format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    console = Console() if Console().is_terminal else Console(width=120)
+    try:
+        asyncio.run(run_demo(DemoOptions(port=port, users=users, apps=apps), console))
+    except KeyboardInterrupt:
+        console.print("demo stopped")
 
 
 def main() -> None:

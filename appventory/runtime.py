@@ -5,11 +5,16 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass, replace
 
+import aiohttp
 import httpx
 
+from bot.alerts import Alerts
+from bot.app import build_services
+from bot.app import is_configured as slack_configured
+from bot.services import BotServices
 from sync_core.consent import ConsentConfig
 from sync_core.crypto import Vault, parse_keys
 from sync_core.graph import GraphClient, RetryPolicy, TokenProvider
@@ -34,6 +39,8 @@ class Runtime:
     tokens: TokenProvider | None
     engine: SyncEngine | None
     runner: InProcessRunner | None
+    # The Slack door's services (on one aiohttp session), when a Slack app is configured.
+    slack: BotServices | None = None
 
     def require_engine(self) -> SyncEngine:
         """The sync engine, or a settings error naming what is missing."""
@@ -77,6 +84,8 @@ def sync_options(settings: Settings) -> SyncOptions:
         sign_in_backfill=dt.timedelta(days=settings.sign_in_backfill_days),
         sign_in_overlap=dt.timedelta(minutes=settings.sign_in_overlap_minutes),
         concurrency=settings.graph_concurrency,
+        active_days=settings.active_days,
+        inactive_days=settings.inactive_days,
     )
 
 
@@ -98,6 +107,24 @@ def _tokens(settings: Settings) -> TokenProvider | None:
         client_secret=settings.entra_client_secret,
         login_url=settings.login_url,
     )
+
+
+async def _with_slack(runtime: Runtime, stack: AsyncExitStack) -> Runtime:
+    """Slack's services on one shared aiohttp session (closed with the runtime), and the
+    notifier that posts alerts after every sync."""
+    session = await stack.enter_async_context(aiohttp.ClientSession())
+    services = build_services(
+        runtime.settings,
+        vault=runtime.vault,
+        session=session,
+        runner=runtime.runner,
+        consent_config=runtime.consent_config,
+        # A fresh admin consent can take a little while to reach the token endpoint.
+        check_tenant=lambda tenant: runtime.check_tenant(tenant, attempts=4),
+    )
+    if runtime.engine is not None:
+        runtime.engine.listeners.append(Alerts(services))
+    return replace(runtime, slack=services)
 
 
 @asynccontextmanager
@@ -122,16 +149,20 @@ async def open_runtime(settings: Settings) -> AsyncIterator[Runtime]:
                     policy=retry_policy(settings),
                     options=sync_options(settings),
                 )
-            with store.activated():
-                yield Runtime(
-                    settings=settings,
-                    store=store,
-                    vault=settings.vault(),
-                    http=http,
-                    tokens=tokens,
-                    engine=engine,
-                    runner=InProcessRunner(engine) if engine else None,
-                )
+            runtime = Runtime(
+                settings=settings,
+                store=store,
+                vault=settings.vault(),
+                http=http,
+                tokens=tokens,
+                engine=engine,
+                runner=InProcessRunner(engine) if engine else None,
+            )
+            async with AsyncExitStack() as stack:
+                if slack_configured(settings):
+                    runtime = await _with_slack(runtime, stack)
+                with store.activated():
+                    yield runtime
     finally:
         if tokens is not None:
             tokens.close()

@@ -1,10 +1,10 @@
-"""The Starlette web app: health endpoints and GraphQL (Slack mounts here when it lands)."""
+"""The Starlette web app: health endpoints, GraphQL, and Slack (events, install, consent)."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -13,6 +13,9 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from appventory.runtime import Runtime, open_runtime
+from bot.web import ROUTES as slack_routes
+from bot.web import STATE_KEY as SLACK_STATE_KEY
+from bot.web import open_door
 from graphql_api.app import SERVICES_STATE_KEY, GraphQLEndpoint
 from graphql_api.context import Services
 from graphql_api.schema import build_schema
@@ -67,8 +70,15 @@ def create_app(settings: Settings) -> Starlette:
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[dict[str, object]]:
-        async with open_runtime(settings) as runtime:
-            yield {"runtime": runtime, SERVICES_STATE_KEY: graphql_services(runtime)}
+        async with open_runtime(settings) as runtime, AsyncExitStack() as stack:
+            door = None
+            if runtime.slack is not None:  # Slack's Bolt app (and Socket Mode, if configured)
+                door = await stack.enter_async_context(open_door(runtime.slack))
+            yield {
+                "runtime": runtime,
+                SERVICES_STATE_KEY: graphql_services(runtime),
+                SLACK_STATE_KEY: door,
+            }
 
     introspection = settings.introspection_enabled
     graphql = GraphQLEndpoint(build_schema(introspection=introspection), graphiql=introspection)
@@ -77,6 +87,7 @@ def create_app(settings: Settings) -> Starlette:
             Route("/healthz", healthz),
             Route("/readyz", readyz),
             Route("/graphql", graphql, methods=["GET", "POST"]),
+            *slack_routes,
         ],
         lifespan=lifespan,
     )

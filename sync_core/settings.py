@@ -79,6 +79,9 @@ class Settings(BaseSettings):
     slack_app_token: Annotated[SecretStr | None, _env("SLACK_APP_TOKEN")] = None
     slack_client_id: Annotated[str | None, _env("SLACK_CLIENT_ID")] = None
     slack_client_secret: Annotated[SecretStr | None, _env("SLACK_CLIENT_SECRET")] = None
+    # Who may connect, disconnect and decide stages besides workspace admins: a user group's
+    # ID (S0123ABCD) or handle (it-admins).
+    slack_admin_group: str | None = None
 
     sync_interval_minutes: int = Field(default=60, ge=1, le=7 * 24 * 60)
     # Assignments and signInActivity have no delta query: they are re-read in full this often.

@@ -131,3 +131,60 @@ def test_sync_without_entra_settings_names_the_missing_setting(tmp_path, env):
     assert result.stderr.strip() == (
         "error: APPVENTORY_ENTRA_CLIENT_ID is required to connect or sync a tenant but not set"
     )
+
+
+def test_demo_connects_syncs_and_serves_graphql(tmp_path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("APPVENTORY_", "SLACK_"))}
+    port = _free_port()
+    demo = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "appventory",
+            "demo",
+            "--port",
+            str(port),
+            "--users",
+            "60",
+            "--apps",
+            "20",
+        ],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    lines: list[str] = []
+    try:
+        for line in demo.stdout:
+            lines.append(line)
+            if "Ctrl-C stops the demo" in line:
+                break
+        output = "".join(lines)
+        token = re.search(r"^token: (avt_\S+)$", output, re.M).group(1)
+        for _ in range(50):
+            try:
+                answer = httpx.post(
+                    f"http://127.0.0.1:{port}/graphql",
+                    json={
+                        "query": "{ organization { connections { tenantName status } } "
+                        "apps(first: 1) { totalCount } }"
+                    },
+                    headers={"Authorization": f"Bearer {token}"},
+                )
+                break
+            except httpx.ConnectError:
+                time.sleep(0.2)
+    finally:
+        demo.terminate()
+        demo.communicate(timeout=20)
+    assert "admin consent granted for Contoso Demo" in output
+    assert re.search(r"users\s+.\s+full\s+.\s+succeeded", output)
+    assert "shadow IT apps" in output
+    data = answer.json()["data"]
+    assert data["organization"]["connections"] == [
+        {"tenantName": "Contoso Demo", "status": "CONNECTED"}
+    ]
+    assert data["apps"]["totalCount"] > 0
+    assert (tmp_path / ".appventory" / "secret.key").exists()

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
+
+from tortoise.transactions import in_transaction
 
 from sync_core import records
 from sync_core.records import ConnectionStatus
-from sync_core.store import models
+from sync_core.store import activity, models
 from sync_core.store.organizations import NotFound
 
 
@@ -42,6 +45,9 @@ async def add_connection(
         tenant_id=tenant_id.strip().lower(),
         defaults={"status": status, "tenant_name": tenant_name},
     )
+    if row.removed_at is not None:  # connected again after a disconnect: same row, same history
+        row.removed_at = None
+        await row.save(update_fields=["removed_at"])
     return connection_record(row)
 
 
@@ -111,3 +117,32 @@ async def find_connection(
         tenants = ", ".join(row.tenant_id for row in rows)
         raise ValueError(f"several tenants are connected ({tenants}): choose one with --tenant")
     return connection_record(rows[0])
+
+
+async def disconnect(
+    *, organization_id: uuid.UUID, tenant_id: str, actor: records.Actor, now: dt.datetime
+) -> records.Connection:
+    """Stop syncing a tenant: disconnected and out of lookups; its inventory and history stay."""
+    async with in_transaction():
+        row = await models.Connection.get_or_none(
+            organization_id=organization_id, tenant_id=tenant_id.strip().lower(), removed_at=None
+        )
+        if row is None:
+            raise NotFound(f"no connection to tenant {tenant_id} in organization {organization_id}")
+        row.status = ConnectionStatus.DISCONNECTED
+        row.removed_at = now
+        await row.save(update_fields=["status", "removed_at"])
+        await activity.record(
+            organization_id=organization_id,
+            events=[
+                activity.NewActivity(
+                    kind="connection.disconnected",
+                    actor=actor,
+                    connection_id=row.id,
+                    subject_type="connection",
+                    subject_id=row.tenant_id,
+                    subject_name=row.tenant_name,
+                )
+            ],
+        )
+    return connection_record(row)

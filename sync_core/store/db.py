@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from tortoise.backends.base.config_generator import expand_db_url
 from tortoise.context import TortoiseContext
 from tortoise.exceptions import DBConnectionError as BaseDBConnectionError
 from tortoise.migrations.api import migrate as tortoise_migrate
@@ -32,14 +33,30 @@ def _connection_name(database_url: str) -> str:
     return "sqlite" if database_url.startswith("sqlite") else "postgres"
 
 
+def _connection(database_url: str) -> str | dict[str, Any]:
+    if not database_url.startswith("postgres"):
+        return database_url
+    config = expand_db_url(database_url)
+    # asyncpg caches prepared statements, and after five runs PostgreSQL switches them to a
+    # generic plan that ignores the actual `entra_id IN (...)` values and scans the whole
+    # connection: each page of a sync then gets slower as the tenant grows. Plan every run.
+    settings = config["credentials"].setdefault("server_settings", {})
+    settings.setdefault("plan_cache_mode", "force_custom_plan")
+    return config
+
+
 def tortoise_config(database_url: str) -> dict[str, Any]:
     """The Tortoise configuration for one database URL (already validated by settings)."""
     name = _connection_name(database_url)
     return {
-        "connections": {name: database_url},
+        "connections": {name: _connection(database_url)},
         "apps": {
             APP_LABEL: {
-                "models": [MODELS_MODULE, "sync_core.store.insight_models"],
+                "models": [
+                    MODELS_MODULE,
+                    "sync_core.store.insight_models",
+                    "sync_core.store.slack_models",
+                ],
                 "migrations": MIGRATIONS_MODULE,
                 "default_connection": name,
             }

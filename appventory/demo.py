@@ -1,0 +1,197 @@
+"""`appventory demo`: the whole product on a laptop, with no Azure, no Slack and no database server.
+
+An in-process sandbox tenant stands in for Microsoft; the real admin-consent flow, MSAL, the Graph
+client, the sync engine, insights and the web app run against it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+import socket
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import parse_qsl, urlsplit
+
+import httpx
+import uvicorn
+from rich.console import Console
+from rich.table import Table
+
+from appventory.localkey import LOCAL_KEY_PATH, ensure_local_key
+from appventory.progress import LiveProgress, summary
+from appventory.runtime import Runtime, open_runtime
+from appventory.web import create_app
+from sandbox.config import SandboxConfig, TenantSpec
+from sandbox.testing import running_sandbox
+from sync_core import consent, insights, records
+from sync_core.insights.records import AppStatus
+from sync_core.records import ActorType
+from sync_core.schedule import Scheduler
+from sync_core.settings import Settings, load_settings
+from sync_core.store import organizations
+from sync_core.store.db import migrate
+from sync_core.sync.service import request_sync
+
+log = logging.getLogger(__name__)
+DEMO_DB = Path(".appventory") / "demo.sqlite3"
+DEMO_ACTOR = records.Actor(ActorType.CLI, "demo", "demo")
+# The sandbox compresses Graph's throttling windows this much, and our client follows suit,
+# so the 30-day sign-in backfill takes seconds instead of minutes.
+TIME_SCALE = 20
+
+
+@dataclass(frozen=True)
+class DemoOptions:
+    port: int = 8000
+    users: int = 400
+    apps: int = 60
+    sync_every: dt.timedelta = dt.timedelta(minutes=2)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _settings(
+    base_url: str, client_id: str, secret: str, options: DemoOptions, console: Console
+) -> Settings:
+    key, created = ensure_local_key()
+    verb = "generated a new" if created else "using the"
+    console.print(f"local mode: {verb} encryption key in {LOCAL_KEY_PATH} (git-ignored)")
+    # Each demo starts from an empty inventory: the sandbox tenant is regenerated too.
+    for leftover in DEMO_DB.parent.glob(DEMO_DB.name + "*"):
+        leftover.unlink()
+    DEMO_DB.parent.mkdir(parents=True, exist_ok=True)
+    return load_settings(
+        secret_key=key,
+        database_url=f"sqlite://{DEMO_DB}",
+        public_url=f"http://127.0.0.1:{options.port}",
+        entra_client_id=client_id,
+        entra_client_secret=secret,
+        login_url=base_url,
+        graph_url=base_url,
+        graph_reports_period_seconds=10.2 / TIME_SCALE,
+        sync_interval_minutes=max(1, int(options.sync_every.total_seconds() // 60)),
+    )
+
+
+async def _consent(runtime: Runtime, organization_id, http: httpx.AsyncClient):
+    """The real admin-consent round trip; the sandbox's admin says yes at once."""
+    url = await consent.begin(
+        config=runtime.consent_config(),
+        organization_id=organization_id,
+        actor=DEMO_ACTOR,
+        now=dt.datetime.now(dt.UTC),
+    )
+    answer = await http.get(url, follow_redirects=False)
+    params = dict(parse_qsl(urlsplit(answer.headers["location"]).query))
+    return await consent.complete(
+        config=runtime.consent_config(),
+        params=params,
+        now=dt.datetime.now(dt.UTC),
+        check=lambda tenant: runtime.check_tenant(tenant, attempts=3),
+    )
+
+
+async def _insight_table(runtime: Runtime, organization_id) -> Table:
+    now = dt.datetime.now(dt.UTC)
+    settings = runtime.settings
+    table = Table(title="what the inventory says", title_justify="left")
+    table.add_column("insight")
+    table.add_column("count", justify="right")
+    for label, status in (
+        ("apps in use", "in_use"),
+        ("apps discovered, never used", "discovered"),
+        ("apps inactive", "inactive"),
+    ):
+        count = await insights.count_apps(
+            organization_id=organization_id,
+            now=now,
+            active_days=settings.active_days,
+            status=AppStatus(status),
+        )
+        table.add_row(label, str(count))
+    shadow = await insights.shadow_it(organization_id=organization_id, now=now)
+    overlaps = await insights.overlaps(organization_id=organization_id, now=now)
+    waste = await insights.license_waste(
+        organization_id=organization_id, now=now, inactive_days=settings.inactive_days
+    )
+    table.add_row("shadow IT apps", str(len(shadow)))
+    table.add_row("overlapping categories", str(len(overlaps)))
+    table.add_row("unused seats", str(sum(w.inactive_seats for w in waste)))
+    return table
+
+
+async def _keep_syncing(runtime: Runtime, sandbox, options: DemoOptions) -> None:
+    """Every interval the sandbox tenant changes a little and the scheduler syncs it."""
+    scheduler = Scheduler(runner=runtime.runner, interval=options.sync_every)
+    runtime.require_engine().listeners.append(scheduler)
+    while True:
+        await asyncio.sleep(options.sync_every.total_seconds())
+        await sandbox.churn(
+            users_added=2,
+            users_removed=1,
+            users_changed=3,
+            apps_added=1,
+            consents_added=2,
+            signins_added=200,
+        )
+        await scheduler.tick()
+
+
+async def run_demo(options: DemoOptions, console: Console) -> None:
+    """Everything, in one process, until interrupted."""
+    config = SandboxConfig(
+        tenants=[TenantSpec(users=options.users, apps=options.apps, seed=7, name="Contoso Demo")]
+    )
+    config.throttling.time_scale = TIME_SCALE
+    async with running_sandbox(config) as sandbox:
+        console.print(f"sandbox tenant {sandbox.tenant_id} (Contoso Demo) at {sandbox.base_url}")
+        settings = _settings(
+            sandbox.base_url, sandbox.client_id, sandbox.client_secret, options, console
+        )
+        await migrate(settings.database_url)
+        async with open_runtime(settings) as runtime, httpx.AsyncClient() as http:
+            org, token = await organizations.create_organization(name="Demo organization")
+            console.print(f"organization id: {org.id}")
+            console.print(f"token: {token.secret}")
+            result = await _consent(runtime, org.id, http)
+            granted = ", ".join(result.check.permissions)
+            console.print(f"admin consent granted for {result.check.name}: {granted}")
+            run, _ = await request_sync(organization_id=org.id, actor=DEMO_ACTOR, runner=None)
+            with LiveProgress(console) as live:
+                report = await runtime.require_engine().run(
+                    run.id, observer=live.observe, on_wait=live.on_wait
+                )
+            console.print(summary(report))
+            console.print(await _insight_table(runtime, org.id))
+            await _serve(runtime, sandbox, options, token.secret, console)
+
+
+async def _serve(
+    runtime: Runtime,
+    sandbox,
+    options: DemoOptions,
+    token: str,
+    console: Console,
+) -> None:
+    server = uvicorn.Server(
+        uvicorn.Config(
+            create_app(runtime.settings), host="127.0.0.1", port=options.port, log_level="warning"
+        )
+    )
+    url = f"http://127.0.0.1:{options.port}/graphql"
+    console.print(f"\nGraphiQL: {url}  (add the header Authorization: Bearer {token})")
+    console.print(
+        f"try: curl -s {url} -H 'Authorization: Bearer {token}' -H 'Content-Type: "
+        'application/json\' -d \'{"query":"{ organization { name connections { tenantName '
+        "lastSyncAt } } }\"}'"
+    )
+    console.print(f"syncing again every {options.sync_every}; Ctrl-C stops the demo")
+    async with asyncio.TaskGroup() as group:
+        group.create_task(server.serve())
+        group.create_task(_keep_syncing(runtime, sandbox, options))
