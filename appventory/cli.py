@@ -132,7 +132,7 @@ def serve(
         typer.Option(help="Laptop mode: generate a local key if none is set, apply migrations."),
     ] = False,
 ) -> None:
-    """Run the web app (health checks; GraphQL and Slack as they land)."""
+    """Run the web app: GraphQL, the Slack endpoints, health checks."""
     import uvicorn
 
     from appventory.web import create_app
