@@ -121,6 +121,8 @@ class Sample:
     sent_at: float
     seconds: float
     status: int
+    response_url: str = ""
+    answered_in_ack: bool = False
 
 
 @dataclass
@@ -171,16 +173,17 @@ class FakeSlackThread:
         self._thread.join(30)
 
 
-def _body(command: str, text: str, fake: FakeSlack) -> str:
+def _body(command: str, text: str, url: str) -> str:
     return urlencode({
         "token": "x", "team_id": TEAM_ID, "team_domain": "bench", "channel_id": "CBENCH",
         "channel_name": "bench", "user_id": ADMIN, "user_name": "bench", "command": command,
-        "text": text, "api_app_id": "A1", "trigger_id": "t", "response_url": fake.response_url(),
+        "text": text, "api_app_id": "A1", "trigger_id": "t", "response_url": url,
     })  # fmt: skip
 
 
 async def send(client: httpx.AsyncClient, fake: FakeSlack, command: str, text: str) -> Sample:
-    body = _body(command, text, fake)
+    url = fake.response_url()
+    body = _body(command, text, url)
     ts = str(int(time.time()))
     headers = {
         "content-type": "application/x-www-form-urlencoded",
@@ -190,7 +193,30 @@ async def send(client: httpx.AsyncClient, fake: FakeSlack, command: str, text: s
     started = time.monotonic()
     answer = await client.post("/slack/events", content=body, headers=headers)
     return Sample(f"{command} {text}".strip(), started, time.monotonic() - started,
-                  answer.status_code)  # fmt: skip
+                  answer.status_code, url, bool(answer.content))  # fmt: skip
+
+
+class Replies:
+    """Which response_urls the app has posted to (read incrementally from the fake)."""
+
+    def __init__(self, fake: FakeSlack) -> None:
+        self.fake, self.seen, self.urls = fake, 0, set()
+
+    def has(self, url: str) -> bool:
+        calls = self.fake.calls[self.seen :]
+        self.seen += len(calls)
+        self.urls.update(c.url for c in calls if c.method == "respond")
+        return url in self.urls
+
+
+async def answered(replies: Replies, sample: Sample, *, timeout: float = 15.0) -> None:
+    """Wait for the reply a command posts after its ack (a person reads it before typing on)."""
+    if sample.answered_in_ack:
+        return
+    for _ in range(int(timeout / 0.005)):
+        if replies.has(sample.response_url):
+            return
+        await asyncio.sleep(0.005)
 
 
 async def prepare(settings: Settings, tenant_id: str) -> uuid.UUID:
@@ -286,6 +312,7 @@ async def measure(
     samples: list[Sample] = []
     syncs = Syncs()
     counts: dict[str, int] = defaultdict(int)
+    replies = Replies(fake)
     deadline = time.monotonic() + args.max_seconds
     async with httpx.AsyncClient(base_url=base_url, timeout=30) as client:
         await send(client, fake, "/help", "")  # warm-up: Bolt's one-time auth.test
@@ -303,6 +330,8 @@ async def measure(
                     samples.append(sample)
                     if syncs.active(sample.sent_at):
                         counts[sample.command] += 1
+                    if not args.burst:
+                        await answered(replies, sample)
                     await asyncio.sleep(args.pause)
                 if min(counts.get(f"{c} {t}".strip(), 0) for c, t in COMMANDS) >= args.samples:
                     break
@@ -384,7 +413,8 @@ def render(result: dict[str, Any]) -> str:
 def write_results(result: dict[str, Any], args: argparse.Namespace) -> None:
     """One entry per parameter set in the results file; a re-run replaces its own entry."""
     key = (f"{args.sync_in}/{args.db}/users={args.users}/apps={args.apps}/"
-           f"signins={args.signins:g}/scale={args.time_scale:g}/pause={args.pause:g}")  # fmt: skip
+           f"signins={args.signins:g}/scale={args.time_scale:g}/pause={args.pause:g}"
+           f"{'/burst' if args.burst else ''}")  # fmt: skip
     entries = {}
     if RESULTS.exists():
         entries = {e["key"]: e for e in json.loads(RESULTS.read_text()).get("runs", [])}
@@ -403,6 +433,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--time-scale", type=float, default=10.0)
     parser.add_argument("--samples", type=int, default=60, help="per command, during a sync")
     parser.add_argument("--pause", type=float, default=0.02, help="seconds between commands")
+    parser.add_argument("--burst", action="store_true",
+                        help="send the next command without waiting for the previous reply")
     parser.add_argument("--max-seconds", type=float, default=900)
     parser.add_argument("--sync-in", choices=("web", "worker"), default="web",
                         help="run syncs in the web process (embedded) or a worker process")

@@ -159,12 +159,12 @@ async def outcome(
         shadow = [e.app_name for e in events if e.kind == EventKind.SHADOW_IT_DETECTED]
     problematic = None
     if report.status is not SyncStatus.FAILED:
-        problems = await services.reads(lambda: insights.problematic_apps(
+        problems = await insights.problematic_apps(
             organization_id=report.organization_id,
             now=services.now(),
             connection_id=report.connection_id,
             active_days=services.active_days,
-        ))  # fmt: skip
+        )  # fmt: skip
         problematic = len({p.app.id for p in problems})
     return SyncOutcome(
         new_apps=tuple(reversed(discovered))[:10],

@@ -16,7 +16,6 @@ from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from bot.access import Admins
-from bot.reads import inline
 from sync_core.consent import ConsentConfig
 from sync_core.crypto import Vault
 from sync_core.settings import Settings
@@ -137,8 +136,6 @@ class BotServices:
     admins: Admins
     clock: Callable[[], dt.datetime] = utcnow
     workspaces: Workspaces = field(default_factory=Workspaces)
-    # Where heavy reads run: here, or on the web process's read loop (bot.reads).
-    reads: Callable[[Callable[[], Awaitable[Any]]], Awaitable[Any]] = inline
     background: Background = field(default_factory=Background)
     # Slack allows chat.update about once a second; every two is plenty for progress.
     progress_interval: float = 2.0

@@ -20,7 +20,6 @@ from starlette.routing import Route
 from bot.app import build_app
 from bot.handlers.sync import start
 from bot.messages import connect as connect_messages
-from bot.reads import ReadLoop, inline
 from bot.services import BotServices
 from sync_core import consent
 from sync_core.consent import CALLBACK_PATH, ConsentError, ConsentResult
@@ -50,26 +49,22 @@ class SlackDoor:
 
 @asynccontextmanager
 async def open_door(services: BotServices) -> AsyncIterator[SlackDoor]:
-    """Build the Bolt app and its read loop; connect Socket Mode when SLACK_APP_TOKEN is set;
-    close them on exit."""
+    """Build the Bolt app; connect Socket Mode when SLACK_APP_TOKEN is set; close on exit."""
     app = build_app(services)
     door = SlackDoor(services, app, AsyncSlackRequestHandler(app))
     app_token = services.settings.slack_app_token
     socket = None
-    async with ReadLoop(services.settings.database_url) as reads:
-        services.reads = reads.run
-        if app_token:
-            socket = AsyncSocketModeHandler(app, app_token.get_secret_value(),
-                                            web_client=services.slack.client)  # fmt: skip
-            await socket.connect_async()
-            log.info("Slack Socket Mode connected")
-        try:
-            yield door
-        finally:
-            if socket is not None:
-                await socket.close_async()
-            await services.background.close()
-            services.reads = inline
+    if app_token:
+        socket = AsyncSocketModeHandler(app, app_token.get_secret_value(),
+                                        web_client=services.slack.client)  # fmt: skip
+        await socket.connect_async()
+        log.info("Slack Socket Mode connected")
+    try:
+        yield door
+    finally:
+        if socket is not None:
+            await socket.close_async()
+        await services.background.close()
 
 
 def _door(request: Request) -> SlackDoor | None:

@@ -62,12 +62,12 @@ async def page(ack, action: dict, respond, services: BotServices, organization_i
     await ack()
     state = json.loads(action.get("value") or "{}")
     view = state.get("v") if state.get("v") in app_messages.VIEWS else "all"
-    found = await services.reads(lambda: inventory.page(
+    found = await inventory.page(
         organization_id=organization_id, view=view,
         search=str(state.get("q") or "")[: app_messages.SEARCH_LIMIT],
         offset=int(state.get("o") or 0), now=services.now(), active_days=services.active_days,
         inactive_days=services.inactive_days,
-    ))  # fmt: skip
+    )  # fmt: skip
     await respond(replace_original=True, **app_messages.app_list(found))
 
 

@@ -14,11 +14,11 @@ def view(name: str) -> Callable[[Invocation], Awaitable[None]]:
     """The handler of one view: its first page, narrowed by the words after it."""
 
     async def handler(inv: Invocation) -> None:
-        page = await inv.services.reads(lambda: inventory.page(
+        page = await inventory.page(
             organization_id=inv.organization_id, view=name,
             search=" ".join(inv.args)[:SEARCH_LIMIT], offset=0, now=inv.now(),
             active_days=inv.services.active_days, inactive_days=inv.services.inactive_days,
-        ))  # fmt: skip
+        )  # fmt: skip
         await inv.respond(**messages.app_list(page))
 
     handler.__name__ = f"apps_{name.replace('-', '_')}"
@@ -31,15 +31,15 @@ async def by_name(inv: Invocation) -> None:
         await view("all")(inv)
         return
     name, services = " ".join(inv.args)[:SEARCH_LIMIT], inv.services
-    found = await services.reads(lambda: inventory.find(
+    found = await inventory.find(
         organization_id=inv.organization_id, name=name, now=inv.now(),
         active_days=services.active_days,
-    ))  # fmt: skip
+    )  # fmt: skip
     if len(found) != 1:
         await inv.respond(**messages.matches(found, search=name))
         return
-    detail = await services.reads(lambda: inventory.detail(
+    detail = await inventory.detail(
         organization_id=inv.organization_id, summary=found[0], now=inv.now(),
         active_days=services.active_days, inactive_days=services.inactive_days,
-    ))  # fmt: skip
+    )  # fmt: skip
     await inv.respond(**messages.app_detail(detail))

@@ -26,9 +26,9 @@ async def publish(client, *, services: BotServices, organization_id: uuid.UUID |
     """Publish a person's Home view (also after they decide on an app there)."""
     overview = None
     if organization_id is not None:
-        overview = await services.reads(lambda: inventory.overview(
+        overview = await inventory.overview(
             organization_id=organization_id, now=services.now(), active_days=services.active_days
-        ))  # fmt: skip
+        )  # fmt: skip
     view = messages.home(overview, now=services.now(), admins=services.admins.who())
     await client.views_publish(user_id=user_id, view=view)
 
