@@ -10,10 +10,11 @@ from typing import Annotated, TypeVar
 
 import typer
 
-from appventory import slack_commands, tenant_commands
+from appventory import lifecycle_commands, logs, slack_commands, tenant_commands, worker_commands
 from appventory.localkey import LOCAL_KEY_PATH, ensure_local_key
 from appventory.runtime import Runtime, open_runtime
 from appventory.tenant_commands import CommandFailed
+from appventory.worker import apply_queue_schema
 from sandbox.cli import sandbox_command
 from sync_core.crypto import SecretKeyError
 from sync_core.settings import Settings, SettingsError, load_settings
@@ -79,6 +80,8 @@ def migrate_command() -> None:
     """Apply pending database migrations."""
     settings = _settings()
     asyncio.run(migrate(settings.database_url))
+    if asyncio.run(apply_queue_schema(settings)):  # PostgreSQL: the job queue's tables, once
+        typer.echo("job queue tables created")
     typer.echo("migrations applied")
 
 
@@ -138,14 +141,20 @@ def serve(
     from appventory.web import create_app
 
     settings = _settings(local=local)
+    logs.configure(settings)  # JSON lines on stdout (APPVENTORY_LOG_FORMAT), secrets redacted
     if local:
         asyncio.run(migrate(settings.database_url))
-    typer.echo(f"AppVentory listening on http://{host}:{port} (database {settings.database_url})")
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+    logging.getLogger(__name__).info(
+        "AppVentory listening on http://%s:%d (database %s)", host, port, settings.database_url
+    )
+    # log_config=None: uvicorn's error and access loggers go through the handler above.
+    uvicorn.run(create_app(settings), host=host, port=port, log_config=None)
 
 
 tenant_commands.register(app, settings=_settings, with_runtime=_with_runtime)
 slack_commands.register(app, settings=_settings, with_runtime=_with_runtime)
+worker_commands.register(app, settings=_settings)
+lifecycle_commands.register(app, org_app=org_app, settings=_settings, with_runtime=_with_runtime)
 # The sandbox needs no settings of ours: it is a stand-in for Microsoft.
 app.command("sandbox")(sandbox_command)
 

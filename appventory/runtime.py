@@ -11,6 +11,8 @@ from dataclasses import dataclass, replace
 import aiohttp
 import httpx
 
+from appventory.obs.metrics import SyncMetrics
+from appventory.worker import ProcrastinateRunner, build_app
 from bot.alerts import Alerts
 from bot.app import build_services
 from bot.app import is_configured as slack_configured
@@ -18,11 +20,13 @@ from bot.services import BotServices
 from sync_core.consent import ConsentConfig
 from sync_core.crypto import Vault, parse_keys
 from sync_core.graph import GraphClient, RetryPolicy, TokenProvider
+from sync_core.insights.retention import SignInRetention
+from sync_core.schedule import Scheduler
 from sync_core.settings import Settings, SettingsError
 from sync_core.store.db import Store, open_store
 from sync_core.sync.context import SyncOptions
 from sync_core.sync.engine import SyncEngine
-from sync_core.sync.service import InProcessRunner
+from sync_core.sync.service import InProcessRunner, Runner
 from sync_core.sync.tenant import TenantCheck, check_tenant
 
 USER_AGENT = "AppVentory/0.1 (+read-only inventory sync)"
@@ -38,7 +42,9 @@ class Runtime:
     http: httpx.AsyncClient
     tokens: TokenProvider | None
     engine: SyncEngine | None
-    runner: InProcessRunner | None
+    # In process (SQLite) or the PostgreSQL job queue; with it, the schedule that feeds it.
+    runner: Runner | None
+    scheduler: Scheduler | None = None
     # The Slack door's services (on one aiohttp session), when a Slack app is configured.
     slack: BotServices | None = None
 
@@ -127,6 +133,23 @@ async def _with_slack(runtime: Runtime, stack: AsyncExitStack) -> Runtime:
     return replace(runtime, slack=services)
 
 
+async def _with_runner(runtime: Runtime, engine: SyncEngine, stack: AsyncExitStack) -> Runtime:
+    """Who executes runs: the job queue on PostgreSQL, this process on SQLite; and the
+    schedule, told about every finished run so it books the next one."""
+    settings = runtime.settings
+    runner: Runner
+    if not settings.uses_job_queue:
+        runner = InProcessRunner(engine)
+    else:
+        queue = await stack.enter_async_context(build_app(settings).open_async())
+        runner = ProcrastinateRunner(queue)
+    scheduler = Scheduler(
+        runner=runner, interval=dt.timedelta(minutes=settings.sync_interval_minutes)
+    )
+    engine.listeners.append(scheduler)
+    return replace(runtime, runner=runner, scheduler=scheduler)
+
+
 @asynccontextmanager
 async def open_runtime(settings: Settings) -> AsyncIterator[Runtime]:
     """Open the store and clients, build services; close them all on exit."""
@@ -149,6 +172,8 @@ async def open_runtime(settings: Settings) -> AsyncIterator[Runtime]:
                     policy=retry_policy(settings),
                     options=sync_options(settings),
                 )
+                engine.listeners.append(SyncMetrics())  # Prometheus: syncs, Graph requests, 429s
+                engine.listeners.append(SignInRetention(keep_days=settings.sign_in_retention_days))
             runtime = Runtime(
                 settings=settings,
                 store=store,
@@ -156,11 +181,17 @@ async def open_runtime(settings: Settings) -> AsyncIterator[Runtime]:
                 http=http,
                 tokens=tokens,
                 engine=engine,
-                runner=InProcessRunner(engine) if engine else None,
+                runner=None,
             )
             async with AsyncExitStack() as stack:
+                if engine is not None:
+                    runtime = await _with_runner(runtime, engine, stack)
                 if slack_configured(settings):
                     runtime = await _with_slack(runtime, stack)
+                if isinstance(runtime.runner, InProcessRunner):
+                    # Registered last so it runs first: runs still going are stopped before
+                    # the Slack session, the HTTP client and the store close under them.
+                    stack.push_async_callback(runtime.runner.close)
                 with store.activated():
                     yield runtime
     finally:

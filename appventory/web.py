@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
@@ -12,6 +13,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from appventory import obs
 from appventory.runtime import Runtime, open_runtime
 from bot.web import ROUTES as slack_routes
 from bot.web import STATE_KEY as SLACK_STATE_KEY
@@ -65,6 +67,21 @@ def graphql_services(runtime: Runtime) -> Services:
     )
 
 
+@asynccontextmanager
+async def in_process_schedule(runtime: Runtime) -> AsyncIterator[None]:
+    """Without the job queue (SQLite) there is no worker: this process ticks the schedule."""
+    if runtime.settings.uses_job_queue or runtime.scheduler is None:
+        yield
+        return
+    every = runtime.settings.schedule_tick_seconds
+    ticking = asyncio.create_task(runtime.scheduler.run_forever(every=every), name="schedule")
+    try:
+        yield
+    finally:
+        ticking.cancel()
+        await asyncio.gather(ticking, return_exceptions=True)
+
+
 def create_app(settings: Settings) -> Starlette:
     """The web app for these settings; the store opens in the lifespan, not at import."""
 
@@ -74,6 +91,7 @@ def create_app(settings: Settings) -> Starlette:
             door = None
             if runtime.slack is not None:  # Slack's Bolt app (and Socket Mode, if configured)
                 door = await stack.enter_async_context(open_door(runtime.slack))
+            await stack.enter_async_context(in_process_schedule(runtime))
             yield {
                 "runtime": runtime,
                 SERVICES_STATE_KEY: graphql_services(runtime),
@@ -92,4 +110,5 @@ def create_app(settings: Settings) -> Starlette:
         lifespan=lifespan,
     )
     app.add_middleware(StoreActivation)
+    obs.install(app, settings)  # /metrics, request ids, GraphQL and Slack latencies
     return app

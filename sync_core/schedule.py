@@ -39,6 +39,7 @@ class Scheduler:
     runner: Runner
     interval: dt.timedelta
     clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC)
+    stalled_after: dt.timedelta = STALLED_AFTER
 
     async def sync_finished(self, *, report: records.SyncReport, events: Sequence[Any]) -> None:
         """After each run: book the next one (a SyncListener)."""
@@ -58,15 +59,22 @@ class Scheduler:
         """Queue each due connection once and resubmit stalled runs; returns the runs handed."""
         now = self.clock()
         handed: list[uuid.UUID] = []
-        for connection_id in await runs.due_connections(now=now):
+        # A connection whose booking got lost (its process died before booking) is due again
+        # once the longest back-off has passed.
+        overdue = now - max(MAX_BACKOFF, self.interval) - self.interval
+        for connection_id in await runs.due_connections(now=now, overdue_before=overdue):
             run, queued = await runs.request_run(
                 connection_id=connection_id, trigger="schedule", actor=SCHEDULER
             )
             if queued:
                 await self.runner.submit(run.id)
                 handed.append(run.id)
-        for run_id in await runs.stale_runs(older_than=now - STALLED_AFTER):
-            log.warning("run %s stalled (no progress for %s): resuming it", run_id, STALLED_AFTER)
+        # A run no worker reports on (its job lost, or its process gone without a job queue to
+        # notice) is handed again; a duplicate of a live job ends at once (`execute`).
+        for run_id in await runs.stale_runs(older_than=now - self.stalled_after):
+            log.warning(
+                "run %s stalled (no progress for %s): resuming it", run_id, self.stalled_after
+            )
             await runs.touch(run_id=run_id, now=now)
             await self.runner.submit(run_id)
             handed.append(run_id)

@@ -6,7 +6,14 @@ from enum import StrEnum
 from typing import Annotated, Any
 from urllib.parse import urlsplit
 
-from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
+from pydantic import (
+    AliasChoices,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from sync_core.crypto import SecretKeyError, Vault, parse_keys
@@ -18,6 +25,21 @@ PREFIX = "APPVENTORY_"
 class Environment(StrEnum):
     DEVELOPMENT = "development"
     PRODUCTION = "production"
+
+
+class SyncRunner(StrEnum):
+    """Where syncs run: `auto` is the job queue on PostgreSQL and in process on SQLite."""
+
+    AUTO = "auto"
+    IN_PROCESS = "in_process"
+    QUEUE = "queue"
+
+
+class LogFormat(StrEnum):
+    """How `serve` and `worker` write log lines; interactive commands always write console lines."""
+
+    JSON = "json"
+    CONSOLE = "console"
 
 
 class SettingsError(Exception):
@@ -65,6 +87,11 @@ class Settings(BaseSettings):
     environment: Environment = Environment.DEVELOPMENT
     public_url: str = "http://localhost:8000"
     log_level: str = "INFO"
+    log_format: LogFormat = LogFormat.JSON
+    # Prometheus: a bearer token /metrics on the web app then requires (the web app is public
+    # because Slack must reach it), and the port a worker serves its metrics on (none: off).
+    metrics_token: SecretStr | None = None
+    metrics_port: int | None = Field(default=None, ge=1, le=65535)
     # GraphiQL and introspection: on in development, off in production unless set to true.
     graphql_introspection: bool | None = None
 
@@ -83,12 +110,26 @@ class Settings(BaseSettings):
     # ID (S0123ABCD) or handle (it-admins).
     slack_admin_group: str | None = None
 
-    sync_interval_minutes: int = Field(default=60, ge=1, le=7 * 24 * 60)
+    # Fractions are allowed (0.5 = every 30 s) for demos and tests.
+    sync_interval_minutes: float = Field(default=60, gt=0, le=7 * 24 * 60)
+    # How often the schedule looks for due connections (and for jobs of dead workers): a divisor
+    # of 60 seconds, as it becomes a cron with a seconds column.
+    schedule_tick_seconds: int = Field(default=60, ge=1, le=60)
+    # in_process: `serve` runs syncs and the schedule (one process, e.g. a small PostgreSQL
+    # install or tests); queue: `appventory worker` processes do (PostgreSQL only).
+    sync_runner: SyncRunner = SyncRunner.AUTO
+    # Sync jobs one `appventory worker` process runs at once.
+    worker_concurrency: int = Field(default=4, ge=1, le=64)
+    # A worker silent (no heartbeat) this long is presumed dead; its jobs are retried elsewhere.
+    worker_stall_seconds: float = Field(default=30, ge=2)
     # Assignments and signInActivity have no delta query: they are re-read in full this often.
     full_refresh_hours: float = Field(default=24, gt=0)
     sign_in_backfill_days: int = Field(default=30, ge=1, le=30)
     # Incremental sign-in pulls reach back this far, for events Entra records late.
     sign_in_overlap_minutes: int = Field(default=10, ge=0)
+    # Raw sign-ins are kept this long (daily counts for good). More than Entra's 30 days: an
+    # event Graph can still return must still be stored, or a re-read would count it twice.
+    sign_in_retention_days: int = Field(default=90, ge=31, le=3650)
     graph_concurrency: int = Field(default=8, ge=1, le=64)
     graph_max_attempts: int = Field(default=6, ge=1, le=20)
     # Graph's reports limit (sign-ins): 5 requests per 10 s per app and tenant. The window is
@@ -110,6 +151,25 @@ class Settings(BaseSettings):
             parse_keys(value.get_secret_value())
         except SecretKeyError as exc:
             raise ValueError(str(exc)) from None
+        return value
+
+    @field_validator("metrics_token", "metrics_port", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: Any) -> Any:
+        # .env.example lists these as `NAME=`: an empty value means "not set", not "".
+        return None if value == "" else value
+
+    @model_validator(mode="after")
+    def _queue_needs_postgres(self) -> Settings:
+        if self.sync_runner is SyncRunner.QUEUE and self.is_sqlite:
+            raise ValueError("APPVENTORY_SYNC_RUNNER=queue needs a postgres:// database")
+        return self
+
+    @field_validator("schedule_tick_seconds")
+    @classmethod
+    def _tick(cls, value: int) -> int:
+        if 60 % value:
+            raise ValueError("must divide 60 (1, 2, 3, 4, 5, 6, 10, 12, 15, 20, 30 or 60)")
         return value
 
     @field_validator("public_url", "login_url", "graph_url")
@@ -136,6 +196,13 @@ class Settings(BaseSettings):
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite://")
+
+    @property
+    def uses_job_queue(self) -> bool:
+        """Syncs go through the PostgreSQL job queue to `appventory worker` processes."""
+        if self.sync_runner is SyncRunner.AUTO:
+            return not self.is_sqlite
+        return self.sync_runner is SyncRunner.QUEUE
 
 
 def _variable_name(field: str) -> str:

@@ -8,7 +8,7 @@ import uuid
 from typing import Any
 
 from tortoise.exceptions import IntegrityError
-from tortoise.expressions import Q
+from tortoise.expressions import F, Q
 
 from sync_core import records
 from sync_core.records import (
@@ -96,6 +96,11 @@ async def request_run(
             )
         return active, False
     return report(row, tenant_id=connection.tenant_id), True
+
+
+async def is_active(*, run_id: uuid.UUID) -> bool:
+    """Whether the run is still queued or running (a late duplicate job finds it ended)."""
+    return await models.SyncRun.filter(id=run_id, active_key__isnull=False).exists()
 
 
 async def mark_running(*, run_id: uuid.UUID, now: dt.datetime) -> None:
@@ -230,9 +235,21 @@ async def touch(*, run_id: uuid.UUID, now: dt.datetime) -> None:
     await models.SyncRun.filter(id=run_id).update(heartbeat_at=now)
 
 
-async def due_connections(*, now: dt.datetime) -> list[uuid.UUID]:
-    """Connected tenants whose next sync time has come (never synced counts as due)."""
-    query = models.Connection.filter(status=ConnectionStatus.CONNECTED, removed_at=None).filter(
-        Q(next_sync_at=None) | Q(next_sync_at__lte=now)
+async def due_connections(
+    *, now: dt.datetime, overdue_before: dt.datetime | None = None
+) -> list[uuid.UUID]:
+    """Connected tenants whose next sync time has come (never synced counts as due).
+
+    A booking older than the last sync is spent: the run that followed it has ended and the
+    next time is being booked (runs end before their listeners book the next one).
+    `overdue_before`: synced last before then, due whatever the booking says.
+    """
+    never_synced = Q(next_sync_at=None, last_sync_at=None)
+    booked = Q(next_sync_at__lte=now) & (
+        Q(last_sync_at=None) | Q(next_sync_at__gt=F("last_sync_at"))
     )
+    due = never_synced | booked
+    if overdue_before is not None:
+        due |= Q(last_sync_at__lt=overdue_before)
+    query = models.Connection.filter(status=ConnectionStatus.CONNECTED, removed_at=None).filter(due)
     return list(await query.order_by("next_sync_at").values_list("id", flat=True))

@@ -59,6 +59,16 @@ async def request_sync(
     return run, queued
 
 
+async def execute(engine: SyncEngine, run_id: uuid.UUID) -> records.SyncReport | None:
+    """Run (or resume) a queued run; None when it already ended (a late duplicate of its job)."""
+    if not await runs.is_active(run_id=run_id):
+        log.info("sync %s already ended: nothing to do", run_id)
+        return None
+    report = await engine.run(run_id)
+    log.info("sync %s ended %s", run_id, report.status)
+    return report
+
+
 class InProcessRunner:
     """Runs syncs as tasks of this process (SQLite, the demo, the CLI)."""
 
@@ -74,12 +84,24 @@ class InProcessRunner:
 
     async def _run(self, run_id: uuid.UUID) -> None:
         try:
-            report = await self._engine.run(run_id)
-            log.info("sync %s ended %s", run_id, report.status)
+            await execute(self._engine, run_id)
         except Exception:
             log.exception("sync %s crashed; it resumes from its checkpoint next time", run_id)
 
     async def drain(self) -> None:
-        """Wait for every submitted run (tests, shutdown)."""
+        """Wait for every submitted run (tests)."""
         while self._tasks:
             await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    async def close(self) -> None:
+        """Stop the runs still going before the process closes its clients (shutdown).
+
+        A stopped run keeps its checkpoint and stays active: the schedule resumes it once it
+        counts as stalled.
+        """
+        tasks = list(self._tasks)
+        for task in tasks:
+            task.cancel()
+        if tasks:
+            log.info("stopping %d sync(s); they resume from their checkpoints", len(tasks))
+            await asyncio.gather(*tasks, return_exceptions=True)

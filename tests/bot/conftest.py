@@ -74,6 +74,7 @@ def slack_settings(database_url: str, fake: FakeSlack, **overrides: Any) -> Sett
         "slack_api_url": fake.api_url,
         "slack_bot_token": "xoxb-test-token",
         "slack_signing_secret": SIGNING_SECRET,
+        "sync_runner": "in_process",  # /sync runs in the web process here, on either backend
         **overrides,
     }
     return Settings(_env_file=None, **values)
