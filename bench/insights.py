@@ -1,10 +1,10 @@
 """Benchmark: derive and read every insight for a large tenant, on SQLite and PostgreSQL.
 
 Builds the tenant directly in the store (as the sync writes it), then times `derive` and each
-read. Run from the repository root:
+read. The tenant comes from bench/seed.py. Run from the repository root:
 
-    .venv/bin/python bench/insights.py                      # 50k users, 2k apps, 500k sign-ins
-    .venv/bin/python bench/insights.py --backend sqlite --sign-ins 100000
+    .venv/bin/python -m bench.insights                      # 50k users, 2k apps, 500k sign-ins
+    .venv/bin/python -m bench.insights --backend sqlite --sign-ins 100000
 """
 
 from __future__ import annotations
@@ -12,170 +12,16 @@ from __future__ import annotations
 import argparse
 import asyncio
 import datetime as dt
-import os
-import random
 import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
-import asyncpg
-
-from sync_core import insights, records
-from sync_core.insights import catalog
-from sync_core.store import access, connections, inventory, organizations, signins
+from bench.seed import NOW, build, postgres_database
+from sync_core import insights
 from sync_core.store.db import migrate, open_store
-
-NOW = dt.datetime(2026, 11, 30, 12, 0, tzinfo=dt.UTC)
-TENANT = "11111111-2222-3333-4444-555555555555"
-MICROSOFT = "f8cdef31-a31e-4b4a-93e4-5f571e91255a"
-DEPARTMENTS = ("Sales", "Engineering", "Marketing", "Finance", "Legal", "Operations", "IT",
-               "Human Resources", "Product", "Customer Success", "Executive", None)
-ADMIN_URL = os.environ.get("BENCH_POSTGRES_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
-BATCH = 2_000
-GROUPS, GROUP_SIZE = 20, 500
-HISTORY_DAYS = 90
-
-
-def _batches(items: list, size: int = BATCH) -> Iterator[list]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
-
-
-def make_users(rng: random.Random, count: int) -> list[records.User]:
-    return [
-        records.User(
-            entra_id=f"user-{i:06d}",
-            display_name=f"User {i:06d}",
-            user_principal_name=f"user{i}@contoso.example",
-            department=rng.choice(DEPARTMENTS),
-            account_enabled=rng.random() > 0.03,
-        )
-        for i in range(count)
-    ]
-
-
-def make_apps(rng: random.Random, count: int) -> list[records.App]:
-    """Microsoft's apps, the tenant's own, catalog SaaS, then a long tail of unknown vendors."""
-    known = [e.name for e in catalog.default().entries if not e.app_ids]
-    apps = []
-    for i in range(count):
-        if i < 40:
-            owner, name = MICROSOFT, f"Microsoft Service {i}"
-        elif i < 100:
-            owner, name = TENANT, f"Line of Business {i}"
-        elif i - 100 < len(known):
-            owner, name = f"vendor-{i}", known[i - 100]
-        else:
-            owner, name = f"vendor-{i}", f"Long Tail App {i}"
-        apps.append(
-            records.App(
-                entra_id=f"sp-{i:05d}",
-                app_id=f"app-{i:05d}",
-                display_name=name,
-                owner_tenant_id=owner,
-                principal_type="Application",
-                account_enabled=rng.random() > 0.01,
-                verified_publisher=None if rng.random() < 0.3 else f"Publisher {i}",
-            )
-        )
-    return apps
-
-
-def group_members(users: list[records.User], group: int) -> list[str]:
-    """Members of bench group `group`: every GROUPS-th user, GROUP_SIZE at most."""
-    return [u.entra_id for u in users[group::GROUPS]][:GROUP_SIZE]
-
-
-def make_access(
-    rng: random.Random, users: list[records.User], apps: list[records.App]
-) -> tuple[list[records.Assignment], list[records.Grant]]:
-    """IT-managed apps: a group plus ~100 direct users; the rest: user consents."""
-    assignments, grants = [], []
-    for n, app in enumerate(apps[40:], start=40):
-        if rng.random() < 0.35:
-            assignments.append(records.Assignment(
-                f"as-{n}-g", app.entra_id, f"group-{n % GROUPS}", "Group",
-                created_at=NOW - dt.timedelta(days=rng.randint(1, 700)),
-            ))
-            for user in rng.sample(users, 100):
-                assignments.append(records.Assignment(
-                    f"as-{n}-{user.entra_id}", app.entra_id, user.entra_id, "User",
-                    created_at=NOW - dt.timedelta(days=rng.randint(1, 700)),
-                ))
-            grants.append(records.Grant(f"gr-{n}-all", app.entra_id, "sp-graph", "AllPrincipals",
-                                        None, ("openid", "User.Read")))
-        elif n >= 100:
-            scopes = ("openid", "User.Read", *rng.sample(["Mail.Read", "Files.Read.All",
-                                                          "Calendars.Read", "Contacts.Read"], 1))
-            for user in rng.sample(users, rng.randint(1, 60)):
-                grants.append(records.Grant(f"gr-{n}-{user.entra_id}", app.entra_id, "sp-graph",
-                                            "Principal", user.entra_id, scopes))
-    return assignments, grants
-
-
-async def expand_groups(
-    conn: uuid.UUID, users: list[records.User], assignments: list[records.Assignment]
-) -> int:
-    """Write group members as the sync does (one access row per member and app)."""
-    written = 0
-    for item in (a for a in assignments if a.principal_type == "Group"):
-        members = group_members(users, int(item.principal_entra_id.split("-")[1]))
-        await access.upsert_group_access(
-            connection_id=conn, app_entra_id=item.app_entra_id,
-            members=dict.fromkeys(members, item.entra_id), seen_at=NOW,
-        )
-        written += len(members)
-    return written
-
-
-def make_sign_ins(
-    rng: random.Random, users: list[records.User], apps: list[records.App], count: int
-) -> Iterator[list[records.SignIn]]:
-    """Sign-ins over the last HISTORY_DAYS days, popular apps far more often (Zipf-like)."""
-    weights = [1 / (rank + 1) ** 0.9 for rank in range(len(apps))]
-    for start in range(0, count, BATCH * 5):
-        size = min(BATCH * 5, count - start)
-        chosen = rng.choices(apps, weights=weights, k=size)
-        yield [
-            records.SignIn(
-                entra_id=f"si-{start + k}",
-                occurred_at=NOW - dt.timedelta(seconds=rng.randint(0, HISTORY_DAYS * 86_400)),
-                user_entra_id=rng.choice(users).entra_id,
-                user_principal_name=None,
-                app_id=app.app_id,
-                app_display_name=app.display_name,
-                error_code=0 if rng.random() > 0.06 else 50126,
-            )
-            for k, app in enumerate(chosen)
-        ]
-
-
-async def build(*, users: int, apps: int, sign_ins: int) -> tuple[uuid.UUID, uuid.UUID, float]:
-    """The tenant, written with the store's own batched writes; returns ids and load seconds."""
-    started = time.perf_counter()
-    rng = random.Random(5)
-    org, _ = await organizations.create_organization(name="Bench")
-    conn = await connections.add_connection(organization_id=org.id, tenant_id=TENANT)
-    people, services = make_users(rng, users), make_apps(rng, apps)
-    for batch in _batches(people):
-        await inventory.upsert_users(connection_id=conn.id, users=batch, seen_at=NOW)
-    for batch in _batches(services):
-        await inventory.upsert_apps(connection_id=conn.id, apps=batch, seen_at=NOW)
-    assignments, grants = make_access(rng, people, services)
-    for batch in _batches(assignments):
-        await access.upsert_assignments(connection_id=conn.id, assignments=batch, seen_at=NOW)
-    for batch in _batches(grants):
-        await access.upsert_grants(connection_id=conn.id, grants=batch, seen_at=NOW)
-    members = await expand_groups(conn.id, people, assignments)
-    for batch in make_sign_ins(rng, people, services, sign_ins):
-        await signins.add_sign_ins(connection_id=conn.id, events=batch)
-    print(f"  loaded {users:,} users, {apps:,} apps, {len(assignments):,} assignments "
-          f"(+{members:,} group members), {len(grants):,} grants, {sign_ins:,} sign-ins "
-          f"in {time.perf_counter() - started:.1f} s")
-    return org.id, conn.id, time.perf_counter() - started
 
 
 async def timed(label: str, call: Callable[[], Awaitable[object]]) -> object:
@@ -234,15 +80,8 @@ async def run(backend: str, url: str, args: argparse.Namespace) -> None:
 
 
 async def postgres(args: argparse.Namespace) -> None:
-    name = f"appventory_bench_{uuid.uuid4().hex[:8]}"
-    admin = await asyncpg.connect(ADMIN_URL)
-    await admin.execute(f'CREATE DATABASE "{name}"')
-    try:
-        await run("postgres", ADMIN_URL.rsplit("/", 1)[0].replace("postgresql", "postgres")
-                  + f"/{name}", args)
-    finally:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.close()
+    async with postgres_database("appventory_bench") as url:
+        await run("postgres", url, args)
 
 
 def main() -> None:

@@ -310,6 +310,7 @@ async def measure(
     args: argparse.Namespace, fake: FakeSlack, base_url: str, *, worker: Worker | None
 ) -> dict[str, Any]:
     samples: list[Sample] = []
+    loads = [os.getloadavg()[0]]  # the machine is shared: how busy it was says how noisy
     syncs = Syncs()
     counts: dict[str, int] = defaultdict(int)
     replies = Replies(fake)
@@ -333,6 +334,7 @@ async def measure(
                     if not args.burst:
                         await answered(replies, sample)
                     await asyncio.sleep(args.pause)
+                loads.append(os.getloadavg()[0])
                 if min(counts.get(f"{c} {t}".strip(), 0) for c, t in COMMANDS) >= args.samples:
                     break
         finally:
@@ -341,7 +343,13 @@ async def measure(
                 worker.update(syncs)
         if worker is None:
             syncs.update(fake)
-    return summarise(samples, syncs, args)
+    return {**summarise(samples, syncs, args), "load_1min": _load(loads)}
+
+
+def _load(loads: list[float]) -> dict[str, float]:
+    """The 1-minute load average over the measurement (2 cores: above 2 means waiting)."""
+    return {"start": round(loads[0], 2), "min": round(min(loads), 2),
+            "mean": round(statistics.fmean(loads), 2), "max": round(max(loads), 2)}  # fmt: skip
 
 
 async def start_sync(
@@ -352,11 +360,16 @@ async def start_sync(
         worker.start(syncs)
         await asyncio.sleep(1.0)  # let it take the run before commands find it active
         return
-    await send(client, fake, "/sync", "full")
     known = len(syncs.windows)
     while len(syncs.windows) == known:
-        await asyncio.sleep(0.05)
-        syncs.update(fake)
+        # A scheduled sync (the web process books one for a tenant never synced) posts nothing
+        # to Slack, and `/sync full` is refused while it runs: ask again until ours starts.
+        await send(client, fake, "/sync", "full")
+        for _ in range(100):
+            await asyncio.sleep(0.05)
+            syncs.update(fake)
+            if len(syncs.windows) != known:
+                break
 
 
 def summarise(samples: list[Sample], syncs: Syncs, args: argparse.Namespace) -> dict[str, Any]:
@@ -372,10 +385,17 @@ def summarise(samples: list[Sample], syncs: Syncs, args: argparse.Namespace) -> 
     every = [s.seconds * 1000 for s in during]
     overall = {}
     if every:
-        overall = {"n": len(every), "p50_ms": round(percentile(every, 0.5), 1),
-                   "p99_ms": round(percentile(every, 0.99), 1), "max_ms": round(max(every), 1)}
-    machine = {"python": platform.python_version(), "platform": platform.platform(),
-               "cpus": os.cpu_count()}
+        overall = {
+            "n": len(every),
+            "p50_ms": round(percentile(every, 0.5), 1),
+            "p99_ms": round(percentile(every, 0.99), 1),
+            "max_ms": round(max(every), 1),
+        }
+    machine = {
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "cpus": os.cpu_count(),
+    }
     starts = [start for start, _ in syncs.windows]
     slowest = [
         {"command": s.command, "ms": round(s.seconds * 1000, 1),
@@ -407,6 +427,10 @@ def render(result: dict[str, Any]) -> str:
                      f"{total['p99_ms']:>10}{total['max_ms']:>10}")  # fmt: skip
     lines.append(f"syncs running meanwhile: {result['syncs_observed']}; "
                  f"non-200 answers: {result['errors']}")  # fmt: skip
+    if "load_1min" in result:
+        load = result["load_1min"]
+        lines.append(f"1-minute load average: {load['min']} to {load['max']} "
+                     f"(mean {load['mean']}) on {os.cpu_count()} cpus")  # fmt: skip
     return "\n".join(lines)
 
 
@@ -414,7 +438,7 @@ def write_results(result: dict[str, Any], args: argparse.Namespace) -> None:
     """One entry per parameter set in the results file; a re-run replaces its own entry."""
     key = (f"{args.sync_in}/{args.db}/users={args.users}/apps={args.apps}/"
            f"signins={args.signins:g}/scale={args.time_scale:g}/pause={args.pause:g}"
-           f"{'/burst' if args.burst else ''}")  # fmt: skip
+           f"{'/burst' if args.burst else ''}{f'/{args.tag}' if args.tag else ''}")  # fmt: skip
     entries = {}
     if RESULTS.exists():
         entries = {e["key"]: e for e in json.loads(RESULTS.read_text()).get("runs", [])}
@@ -433,14 +457,26 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--time-scale", type=float, default=10.0)
     parser.add_argument("--samples", type=int, default=60, help="per command, during a sync")
     parser.add_argument("--pause", type=float, default=0.02, help="seconds between commands")
-    parser.add_argument("--burst", action="store_true",
-                        help="send the next command without waiting for the previous reply")
+    parser.add_argument(
+        "--burst",
+        action="store_true",
+        help="send the next command without waiting for the previous reply",
+    )
     parser.add_argument("--max-seconds", type=float, default=900)
-    parser.add_argument("--sync-in", choices=("web", "worker"), default="web",
-                        help="run syncs in the web process (embedded) or a worker process")
-    parser.add_argument("--db", choices=("sqlite", "postgres"), default="sqlite",
-                        help="postgres: a throwaway database on 127.0.0.1 (needed for a worker)")
+    parser.add_argument(
+        "--sync-in",
+        choices=("web", "worker"),
+        default="web",
+        help="run syncs in the web process (embedded) or a worker process",
+    )
+    parser.add_argument(
+        "--db",
+        choices=("sqlite", "postgres"),
+        default="sqlite",
+        help="postgres: a throwaway database on 127.0.0.1 (needed for a worker)",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the work directory")
+    parser.add_argument("--tag", default="", help="a label for the results entry (e.g. before)")
     return parser.parse_args(argv)
 
 

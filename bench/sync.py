@@ -30,46 +30,37 @@ import io
 import itertools
 import json
 import logging
-import math
 import os
-import platform
 import pstats
 import re
-import resource
 import shutil
-import signal
-import socket
-import subprocess
-import sys
 import tempfile
-import threading
 import time
 import uuid
 from collections import defaultdict
-from collections.abc import AsyncIterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
-import asyncpg
-import httpx
 from tortoise.expressions import Subquery
 from tortoise.functions import Count
 
 from appventory.runtime import Runtime, open_runtime
+from bench import against, model
+from bench.harness.database import database, database_size
+from bench.harness.machine import machine_info
+from bench.harness.probes import LoopLag, PassTimer, RssSampler
+from bench.harness.proc import MB, cpu_self, maxrss_mb, proc_status
+from bench.harness.sandbox import Control, SandboxProcess
+from bench.harness.tracer import GUID, Tracer
 from sync_core import consent, records
 from sync_core.crypto import generate_key
-from sync_core.records import EntityReport, EntityStatus, SyncReport
+from sync_core.records import SyncReport
 from sync_core.settings import Settings
 from sync_core.store import models, organizations
-from sync_core.store.db import migrate
 from sync_core.sync.service import request_sync
 
 RESULTS = Path(__file__).resolve().parent / "results" / "sync.json"
-ADMIN_URL = os.environ.get(
-    "BENCH_POSTGRES_ADMIN_URL", "postgres://postgres@127.0.0.1:5432/postgres"
-)
 ACTOR = records.Actor(records.ActorType.CLI, "bench", "bench.sync")
 
 # Graph's reports limit (graph-contract §5.1, §9) and our client's window (Settings default).
@@ -78,10 +69,8 @@ CLIENT_REPORTS_PERIOD = 10.2
 SANDBOX_REPORTS_WINDOW = 10.0
 # Identity RU per 10 s for one app in one tenant, by size class (graph-contract §9).
 RU_PER_10S = {"S": 3_500, "M": 5_000, "L": 8_000}
-# Passes that run concurrently; sign_in_activity starts only once all of them have ended.
-CONCURRENT_PASSES = ("users", "apps", "assignments", "grants", "sign_ins")
-MB = 1024 * 1024
-GUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+# Passes that run concurrently (sign_in_activity too, once the licence is known).
+CONCURRENT_PASSES = ("users", "apps", "assignments", "grants", "sign_ins", "sign_in_activity")
 
 log = logging.getLogger("bench.sync")
 
@@ -137,471 +126,6 @@ class Params:
         }
 
 
-def machine_info() -> dict[str, Any]:
-    return {
-        "cpu_count": os.cpu_count(),
-        "python": platform.python_version(),
-        "implementation": platform.python_implementation(),
-        "platform": platform.platform(),
-        "machine": platform.machine(),
-        "processor": _cpu_model(),
-        "memory_mb": _total_memory_mb(),
-        "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        "git": git_state(),
-        # Other work on the machine skews wall times: the load averages when the run started.
-        "loadavg_at_start": list(os.getloadavg()),
-    }
-
-
-def git_state() -> dict[str, Any]:
-    """The commit measured, and whether the working tree had changes (read-only git calls)."""
-    root = Path(__file__).resolve().parent.parent
-    executable = shutil.which("git")
-
-    def git(*args: str) -> str | None:
-        if executable is None:
-            return None
-        try:
-            done = subprocess.run(
-                [executable, *args],
-                cwd=root,
-                capture_output=True,
-                text=True,
-                timeout=10,
-                check=True,
-            )
-        except (OSError, subprocess.SubprocessError):
-            return None
-        return done.stdout.strip()
-
-    status = git("status", "--porcelain", "--untracked-files=no")
-    return {
-        "commit": git("rev-parse", "HEAD"),
-        "dirty": bool(status) if status is not None else None,
-    }
-
-
-def _cpu_model() -> str | None:
-    with contextlib.suppress(OSError):
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    return platform.processor() or None
-
-
-def _total_memory_mb() -> int | None:
-    with contextlib.suppress(OSError, ValueError, IndexError):
-        for line in Path("/proc/meminfo").read_text().splitlines():
-            if line.startswith("MemTotal:"):
-                return int(line.split()[1]) // 1024
-    return None
-
-
-# --------------------------------------------------------------------------- the sandbox process
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _proc_status(pid: int | str) -> dict[str, int]:
-    """VmRSS and VmHWM (peak) of a process, in KB (Linux)."""
-    found: dict[str, int] = {}
-    with contextlib.suppress(OSError):
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            name, _, value = line.partition(":")
-            if name in ("VmRSS", "VmHWM"):
-                found[name] = int(value.split()[0])
-    return found
-
-
-def _proc_cpu_seconds(pid: int) -> float:
-    """utime + stime of a process, from /proc/PID/stat."""
-    with contextlib.suppress(OSError, ValueError, IndexError):
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    return math.nan
-
-
-class SandboxProcess:
-    """`appventory sandbox` in a child process, its control API, and its resource usage."""
-
-    def __init__(self, params: Params, workdir: Path) -> None:
-        self.params = params
-        self.port = _free_port()
-        self.base_url = f"http://127.0.0.1:{self.port}"
-        self.log_path = workdir / "sandbox.log"
-        self.process: subprocess.Popen[bytes] | None = None
-        self.info: dict[str, Any] = {}
-        self.startup_seconds = 0.0
-
-    def command(self) -> list[str]:
-        exe = Path(sys.executable).with_name("appventory")
-        prefix = [str(exe)] if exe.exists() else [sys.executable, "-m", "appventory"]
-        p = self.params
-        return [
-            *prefix, "sandbox",
-            "--port", str(self.port),
-            "--seed", str(p.seed),
-            "--users", str(p.users),
-            "--apps", str(p.apps),
-            "--signins-per-user-per-day", f"{p.signins_per_user_per_day:g}",
-            "--days", str(p.days),
-            "--latency-ms", f"{p.latency_ms:g}",
-            "--latency-sigma", f"{p.latency_sigma:g}",
-            "--time-scale", f"{p.time_scale:g}",
-            "--empty-page-rate", f"{p.empty_page_rate:g}",
-        ]  # fmt: skip
-
-    def start(self) -> None:
-        started = time.perf_counter()
-        with self.log_path.open("wb") as out:
-            self.process = subprocess.Popen(
-                self.command(), stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
-            )
-        deadline = time.monotonic() + 600
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise SystemExit(
-                    f"sandbox exited with {self.process.returncode}:\n{self.log_tail()}"
-                )
-            try:
-                answer = httpx.get(f"{self.base_url}/_sandbox", timeout=5)
-                if answer.status_code == 200:
-                    self.info = answer.json()
-                    self.startup_seconds = time.perf_counter() - started
-                    return
-            except httpx.TransportError:
-                pass
-            time.sleep(0.1)
-        raise SystemExit(f"sandbox did not answer within 600 s:\n{self.log_tail()}")
-
-    def stop(self) -> None:
-        if self.process is None or self.process.poll() is not None:
-            return
-        self.process.send_signal(signal.SIGINT)
-        try:
-            self.process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait(timeout=10)
-
-    def log_tail(self, lines: int = 30) -> str:
-        with contextlib.suppress(OSError):
-            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
-        return ""
-
-    @property
-    def tenant(self) -> dict[str, Any]:
-        return self.info["tenants"][0]
-
-    @property
-    def tenant_id(self) -> str:
-        return self.tenant["tenant_id"]
-
-    def cpu_seconds(self) -> float:
-        return _proc_cpu_seconds(self.process.pid) if self.process else math.nan
-
-    def memory_kb(self) -> dict[str, int]:
-        return _proc_status(self.process.pid) if self.process else {}
-
-
-class Control:
-    """The sandbox's control API, over its own HTTP client (not the sync's)."""
-
-    def __init__(self, base_url: str, tenant_id: str) -> None:
-        # Ground truth walks every sign-in: ~30 s at 100k users / 3M sign-ins.
-        self.client = httpx.AsyncClient(base_url=base_url, timeout=httpx.Timeout(600, connect=10))
-        self.tenant_id = tenant_id
-
-    async def close(self) -> None:
-        await self.client.aclose()
-
-    async def _call(self, method: str, path: str, payload: dict | None = None) -> Any:
-        answer = await self.client.request(method, f"/_sandbox/{path}".rstrip("/"), json=payload)
-        answer.raise_for_status()
-        return answer.json()
-
-    async def ground_truth(self) -> dict[str, Any]:
-        return await self._call("GET", f"tenants/{self.tenant_id}/ground-truth")
-
-    async def churn(self, **counts: int) -> dict[str, Any]:
-        return await self._call("POST", f"tenants/{self.tenant_id}/churn", counts)
-
-    async def request_log(self) -> list[dict[str, Any]]:
-        return (await self._call("GET", "requests"))["requests"]
-
-
-# --------------------------------------------------------------------------- the store
-
-
-@contextlib.asynccontextmanager
-async def database(kind: str, workdir: Path, *, keep: bool) -> AsyncIterator[dict[str, Any]]:
-    """A fresh, migrated store: a SQLite file in workdir, or a throwaway PostgreSQL database."""
-    if kind == "sqlite":
-        path = workdir / "bench.sqlite3"
-        url = f"sqlite://{path}"
-        await migrate(url)
-        yield {"url": url, "path": path}
-        return
-    name = f"appventory_bench_{uuid.uuid4().hex[:10]}"
-    admin = ADMIN_URL.replace("postgres://", "postgresql://", 1)
-    conn = await asyncpg.connect(admin, timeout=5)
-    try:
-        await conn.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await conn.close()
-    url = ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
-    try:
-        await migrate(url)
-        yield {"url": url, "name": name}
-    finally:
-        if keep:
-            print(f"kept PostgreSQL database {name}")
-        else:
-            conn = await asyncpg.connect(admin, timeout=5)
-            try:
-                await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            finally:
-                await conn.close()
-
-
-async def database_size(kind: str, db: dict[str, Any], runtime: Runtime) -> int | None:
-    """Bytes on disk (SQLite file + WAL) or pg_database_size."""
-    if kind == "sqlite":
-        path: Path = db["path"]
-        return sum(
-            p.stat().st_size for p in (path, Path(f"{path}-wal"), Path(f"{path}-shm")) if p.exists()
-        )
-    conn = runtime.store._context.db()  # a one-off read for the report
-    rows = await conn.execute_query_dict("SELECT pg_database_size(current_database()) AS size")
-    return int(rows[0]["size"])
-
-
-# --------------------------------------------------------------------------- probes
-
-
-class RssSampler:
-    """Samples this process's VmRSS every `interval` s in a thread (growth within a run)."""
-
-    def __init__(self, interval: float = 0.25) -> None:
-        self.interval = interval
-        self.samples: list[tuple[float, int]] = []
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-        self._t0 = 0.0
-
-    def __enter__(self) -> RssSampler:
-        self._t0 = time.perf_counter()
-        self._thread = threading.Thread(target=self._loop, name="rss-sampler", daemon=True)
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        if self._thread:
-            self._thread.join()
-        self._sample()
-
-    def _sample(self) -> None:
-        rss = _proc_status("self").get("VmRSS")
-        if rss is not None:
-            self.samples.append((time.perf_counter() - self._t0, rss))
-
-    def _loop(self) -> None:
-        while not self._stop.wait(self.interval):
-            self._sample()
-
-    def summary(self) -> dict[str, Any]:
-        if not self.samples:
-            return {}
-        values = [kb for _, kb in self.samples]
-        step = max(1, len(self.samples) // 40)
-        quarter = [values[round(q * (len(values) - 1))] for q in (0.25, 0.5, 0.75)]
-        return {
-            "start_mb": values[0] / 1024,
-            "max_mb": max(values) / 1024,
-            "end_mb": values[-1] / 1024,
-            "q25_q50_q75_mb": [v / 1024 for v in quarter],
-            "timeline": [(round(t, 2), round(kb / 1024, 1)) for t, kb in self.samples[::step]],
-        }
-
-
-class LoopLag:
-    """How late a 50 ms sleep wakes up: the event loop blocked by CPU work (ours, in-loop)."""
-
-    def __init__(self, tick: float = 0.05) -> None:
-        self.tick = tick
-        self.lags: list[float] = []
-        self._task: asyncio.Task | None = None
-
-    async def __aenter__(self) -> LoopLag:
-        self._task = asyncio.create_task(self._loop())
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        if self._task:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-
-    async def _loop(self) -> None:
-        while True:
-            before = time.perf_counter()
-            await asyncio.sleep(self.tick)
-            self.lags.append(time.perf_counter() - before - self.tick)
-
-    def summary(self) -> dict[str, float]:
-        if not self.lags:
-            return {}
-        ordered = sorted(self.lags)
-        return {
-            "p50_ms": ordered[len(ordered) // 2] * 1000,
-            "p99_ms": ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))] * 1000,
-            "max_ms": ordered[-1] * 1000,
-            # Time the loop was unavailable beyond 10 ms per tick: a rough share of blocking.
-            "blocked_seconds": sum(lag for lag in self.lags if lag > 0.01),
-        }
-
-
-class PassTimer:
-    """An engine observer: when each entity pass started and ended (s from the run's start)."""
-
-    DONE = (EntityStatus.SUCCEEDED, EntityStatus.FAILED, EntityStatus.SKIPPED)
-
-    def __init__(self) -> None:
-        self.t0 = time.perf_counter()
-        self.started: dict[str, float] = {}
-        self.ended: dict[str, float] = {}
-
-    def __call__(self, entities: dict[str, EntityReport]) -> None:
-        now = time.perf_counter() - self.t0
-        for name, report in entities.items():
-            if report.status is EntityStatus.RUNNING and name not in self.started:
-                self.started[name] = now
-            elif report.status in self.DONE and name not in self.ended:
-                self.started.setdefault(name, now)
-                self.ended[name] = now
-
-    def window(self, name: str) -> tuple[float, float] | None:
-        if name in self.started and name in self.ended:
-            return self.started[name], self.ended[name]
-        return None
-
-
-class Tracer:
-    """--trace: wall time spent inside the store calls and Graph fetches of a run.
-
-    Patches module attributes for the duration of a run (the code under test is not changed).
-    Calls overlap (passes run concurrently), so totals can exceed the wall time; they include
-    waiting for the database (one SQLite connection is shared by every pass) and for the
-    Graph client's concurrency slots and reports limiter.
-    """
-
-    STORE = (
-        ("sync_core.store.signins", "add_sign_ins"),
-        ("sync_core.store.signins", "set_last_sign_ins"),
-        ("sync_core.store.inventory", "upsert_rows"),
-        ("sync_core.store.access", "upsert_rows"),  # bound by name in access.py
-        ("sync_core.store.inventory", "mark_removed"),
-        ("sync_core.store.inventory", "mark_unseen_removed"),
-        ("sync_core.store.inventory", "assignable_apps"),
-        ("sync_core.store.access", "group_assignments"),
-        ("sync_core.store.access", "remove_unseen_assignments"),
-        ("sync_core.store.access", "remove_unseen_grants"),
-        ("sync_core.store.access", "remove_for_apps"),
-        ("sync_core.store.runs", "save_progress"),
-        ("sync_core.store.activity", "record"),
-        ("sync_core.store.connections", "update"),
-        ("sync_core.insights", "derive"),  # run by SyncEngine.run after the passes
-    )
-
-    def __init__(self) -> None:
-        self.totals: dict[str, list[float]] = defaultdict(lambda: [0, 0.0, 0.0])
-        self._undo: list[tuple[Any, str, Any]] = []
-
-    def _wrap(self, original: Any, label: Any) -> Any:
-        totals = self.totals
-
-        async def traced(*args: Any, **kwargs: Any) -> Any:
-            started = time.perf_counter()
-            try:
-                return await original(*args, **kwargs)
-            finally:
-                spent = time.perf_counter() - started
-                entry = totals[label(args, kwargs)]
-                entry[0] += 1
-                entry[1] += spent
-                entry[2] = max(entry[2], spent)
-
-        return traced
-
-    def __enter__(self) -> Tracer:
-        import importlib
-
-        from sync_core.graph.client import GraphClient
-
-        for module_name, name in self.STORE:
-            try:
-                module = importlib.import_module(module_name)
-            except ImportError:
-                continue
-            original = getattr(module, name, None)
-            if original is None:
-                continue
-            if name == "upsert_rows":
-
-                def label(args: Any, kwargs: Any) -> str:
-                    return f"store.upsert_rows[{args[0].__name__}]"
-            else:
-
-                def label(args: Any, kwargs: Any, _n: str = name, _m: str = module_name) -> str:
-                    return f"{_m.removeprefix('sync_core.')}.{_n}"
-
-            self._patch(module, name, self._wrap(original, label))
-
-        def fetch_label(args: Any, kwargs: Any) -> str:
-            path = urlsplit(args[1]).path
-            return "graph fetch " + GUID.sub("{id}", path.split("/v1.0/", 1)[-1])
-
-        self._patch(GraphClient, "_fetch", self._wrap(GraphClient._fetch, fetch_label))
-        return self
-
-    def _patch(self, owner: Any, name: str, value: Any) -> None:
-        self._undo.append((owner, name, getattr(owner, name)))
-        setattr(owner, name, value)
-
-    def __exit__(self, *exc: object) -> None:
-        for owner, name, original in reversed(self._undo):
-            setattr(owner, name, original)
-        self._undo.clear()
-
-    def rows(self) -> list[dict[str, Any]]:
-        return sorted(
-            (
-                {"what": k, "calls": int(v[0]), "seconds": v[1], "max_ms": v[2] * 1000}
-                for k, v in self.totals.items()
-            ),
-            key=lambda r: -r["seconds"],
-        )
-
-
-# --------------------------------------------------------------------------- one run
-
-
-def _cpu_self() -> float:
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
-
-
-def _maxrss_mb() -> float:
-    # ru_maxrss is in KB on Linux (bytes on macOS).
-    scale = 1 if sys.platform == "darwin" else 1024
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * scale / MB
-
-
 @dataclass
 class RunResult:
     """One sync run, measured."""
@@ -650,9 +174,9 @@ async def sync_once(
     )
     engine = runtime.require_engine()
     timer = PassTimer()
-    rss_before = _proc_status("self").get("VmRSS", 0) / 1024
-    peak_before = _maxrss_mb()
-    cpu0, sbx_cpu0 = _cpu_self(), sandbox.cpu_seconds()
+    rss_before = proc_status("self").get("VmRSS", 0) / 1024
+    peak_before = maxrss_mb()
+    cpu0, sbx_cpu0 = cpu_self(), sandbox.cpu_seconds()
     profiler = cProfile.Profile() if profile_dir else None
     tracer = Tracer() if trace else None
     with RssSampler() as sampler, tracer or contextlib.nullcontext():
@@ -673,14 +197,14 @@ async def sync_once(
         started_at=started_at,
         ended_at=ended_at,
         passes={n: w for n in timer.started if (w := timer.window(n))},
-        cpu_seconds=_cpu_self() - cpu0,
+        cpu_seconds=cpu_self() - cpu0,
         sandbox_cpu_seconds=sandbox.cpu_seconds() - sbx_cpu0,
         rss=sampler.summary(),
         loop_lag=lag.summary(),
-        peak_rss_mb=_maxrss_mb(),
+        peak_rss_mb=maxrss_mb(),
         rss_before_mb=rss_before,
         peak_rss_before_mb=peak_before,
-        rss_after_mb=_proc_status("self").get("VmRSS", 0) / 1024,
+        rss_after_mb=proc_status("self").get("VmRSS", 0) / 1024,
     )
     if profiler and profile_dir:
         result.profile = _save_profile(profiler, profile_dir / f"sync-{label}.prof")
@@ -1323,7 +847,7 @@ async def _runs(
         organization_id=org.id, actor=ACTOR, verified=verified
     )
     connection_id = connected.connection.id
-    baseline = {"rss_mb": _proc_status("self").get("VmRSS", 0) / 1024, "peak_rss_mb": _maxrss_mb()}
+    baseline = {"rss_mb": proc_status("self").get("VmRSS", 0) / 1024, "peak_rss_mb": maxrss_mb()}
     print(f"runtime open, tenant connected: RSS {baseline['rss_mb']:.0f} MB")
     profile_dir = Path(args.profile) if args.profile else None
 
@@ -1331,6 +855,11 @@ async def _runs(
         runtime, org.id, sandbox, label="full", full=True, profile_dir=profile_dir, trace=args.trace
     )
     full_truth = await check_truth(control, connection_id)
+    tenant = await against.tenant_for(connection_id)
+    naive = None
+    if not args.no_naive:
+        print("naive client: syncing the same tenant into a second connection…")
+        naive, _ = await against.naive_for(runtime=runtime, sandbox=sandbox)
     churn_counts = params.churn()
     churn = await control.churn(**churn_counts)
     touched = churn.get("touched", {})
@@ -1378,6 +907,24 @@ async def _runs(
         * delta_estimate["seconds"]
         / full_estimate["seconds"],
     }
+    limits = model.Limits.sandbox(
+        latency_ms=params.latency_ms,
+        time_scale=params.time_scale,
+        concurrency=params.concurrency,
+        size_class=sandbox.tenant["size"],
+    )
+    ours = full.report.duration_seconds or full.wall_seconds
+    numbers = against.figures(
+        ours_seconds=ours,
+        full_bound=model.full_sync(tenant, limits),
+        delta_bound=model.delta_sync(against.churn_for(churn_counts), limits),
+        delta_seconds=delta.report.duration_seconds or delta.wall_seconds,
+        delta_requests=delta.report.requests,
+        naive=naive,
+        limits=limits,
+        tenant=tenant,
+    )
+    print(against.render(numbers, ours, full.report.requests))
     print("\n== delta vs full")
     print(
         _table(
@@ -1430,10 +977,10 @@ async def _runs(
         "ratios": ratios,
         "truth": {"after_full": full_truth, "after_delta": delta_truth},
         "store_bytes": size,
-        # Filled in by later pieces of the performance harness (issue 9).
-        "lower_bound_seconds": None,
-        "efficiency": None,
-        "naive_ratio": None,
+        # The sync's own duration (the run row, without the insights step after it) is what
+        # efficiency and naive_ratio compare: the naive client derives no insights.
+        "sync_seconds": ours,
+        **numbers,
     }
 
 
@@ -1477,6 +1024,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="share of empty pages with a nextLink (the sandbox's default)",
     )
     parser.add_argument("--churn-percent", type=float, default=1.0)
+    parser.add_argument(
+        "--no-naive", action="store_true", help="skip the naive baseline client (faster)"
+    )
     parser.add_argument("--output", type=Path, default=RESULTS)
     parser.add_argument("--no-write", action="store_true", help="print only, write no JSON")
     parser.add_argument(

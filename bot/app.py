@@ -109,7 +109,8 @@ def build_app(services: BotServices) -> AsyncApp:
         app.enable_token_revocation_listeners()
     else:
         app = AsyncApp(**common)
-    app.middleware(ReplayGuard().middleware)
+    guard = ReplayGuard(background=services.background, shared=not settings.is_sqlite)
+    app.middleware(guard.middleware)
     app.middleware(attach(services))
     commands.register(app)
     actions.register(app)

@@ -1,7 +1,7 @@
 """What /apps and the Home tab read: each view is one call into sync_core.insights, paged here.
 
-Name search and the per-app detail are composed here from insights reads because the
-insights API has no name filter and no single-app read yet (see the README's Slack notes).
+A search narrows the read in sync_core (`name=`), so only the matching apps' figures are read;
+overlaps are the exception, since they match a category as well as the apps in it.
 """
 
 from __future__ import annotations
@@ -9,15 +9,14 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections import Counter
-from collections.abc import Callable, Sequence
 from typing import Any
 
-from bot.messages.apps import PAGE_SIZE, AppDetail, AppPage
+from bot.messages.apps import PAGE_SIZE, AppPage
 from bot.messages.home import Overview, waiting_for_review
 from sync_core import insights
-from sync_core.insights import rules
-from sync_core.insights.records import AppStatus, AppSummary
-from sync_core.store import connections, insight_usage, runs
+from sync_core.insights import AppDetails
+from sync_core.insights.records import AppStatus, AppSummary, Overlap
+from sync_core.store import connections, runs
 from sync_core.store.organizations import NotFound
 
 STATUS_VIEWS = {
@@ -28,28 +27,22 @@ STATUS_VIEWS = {
 }
 
 
-def _matches(search: str) -> Callable[[Any], bool]:
+def _overlap_named(overlap: Overlap, search: str) -> bool:
     wanted = search.casefold()
-
-    def names(item: Any) -> list[str]:
-        if hasattr(item, "category") and hasattr(item, "apps"):  # an overlap
-            return [item.category, *(a.name for a in item.apps)]
-        app = getattr(item, "app", item)
-        return [app.name]
-
-    return lambda item: not wanted or any(wanted in n.casefold() for n in names(item))
+    return any(wanted in n.casefold() for n in (overlap.category, *(a.name for a in overlap.apps)))
 
 
-async def _everything(view: str, scope: dict[str, Any], inactive_days: int) -> list[Any]:
+async def _everything(view: str, scope: dict[str, Any], search: str, inactive_days: int) -> list:
+    named = {**scope, "name": search or None}
     if view in STATUS_VIEWS:
-        return await insights.app_summaries(status=STATUS_VIEWS[view], **scope)
+        return await insights.app_summaries(status=STATUS_VIEWS[view], **named)
     if view == "shadow":
-        return await insights.shadow_it(**scope)
-    if view == "overlaps":
-        return await insights.overlaps(**scope)
+        return await insights.shadow_it(**named)
     if view == "problematic":
-        return await insights.problematic_apps(**scope)
-    waste = await insights.license_waste(inactive_days=inactive_days, **scope)
+        return await insights.problematic_apps(**named)
+    if view == "overlaps":
+        return [o for o in await insights.overlaps(**scope) if _overlap_named(o, search)]
+    waste = await insights.license_waste(inactive_days=inactive_days, **named)
     return [w for w in waste if w.inactive_seats]
 
 
@@ -71,7 +64,7 @@ async def page(
         total = await insights.count_apps(organization_id=organization_id, now=now)
         items = await insights.app_summaries(limit=size, offset=offset, **scope)
         return AppPage(view, search, offset, total, tuple(items), size)
-    found = [i for i in await _everything(view, scope, inactive_days) if _matches(search)(i)]
+    found = await _everything(view, scope, search.strip(), inactive_days)
     return AppPage(view, search, offset, len(found), tuple(found[offset : offset + size]), size)
 
 
@@ -79,12 +72,9 @@ async def find(
     *, organization_id: uuid.UUID, name: str, now: dt.datetime, active_days: int
 ) -> list[AppSummary]:
     """Apps named `name` (exactly, ignoring case), else apps whose name contains it."""
-    apps = await insights.app_summaries(
-        organization_id=organization_id, now=now, active_days=active_days
+    return await insights.find_apps(
+        organization_id=organization_id, name=name, now=now, active_days=active_days
     )
-    wanted = name.casefold().strip()
-    exact = [a for a in apps if a.name.casefold() == wanted]
-    return exact or [a for a in apps if wanted in a.name.casefold()]
 
 
 async def app(
@@ -99,42 +89,22 @@ async def app(
     return found[0]
 
 
-def _departments(seats: Sequence[insight_usage.Seat]) -> tuple[tuple[str | None, int], ...]:
-    counted = Counter(s.department for s in seats)
-    return tuple(sorted(counted.items(), key=lambda item: (-item[1], item[0] or "")))
-
-
 async def detail(
     *,
     organization_id: uuid.UUID,
-    summary: AppSummary,
+    app_id: int,
     now: dt.datetime,
     active_days: int,
     inactive_days: int,
-) -> AppDetail:
-    """Everything about one app, from the insights reads that cover it."""
-    org, app_id = organization_id, summary.id
-    scope = {"organization_id": org, "now": now, "connection_id": summary.connection_id,
-             "active_days": active_days}  # fmt: skip
-    shadow = [s for s in await insights.shadow_it(**scope) if s.app.id == app_id]
-    problems = [p for p in await insights.problematic_apps(**scope) if p.app.id == app_id]
-    waste = await insights.license_waste(inactive_days=inactive_days, app_ids=[app_id], **scope)
-    seats = await insight_usage.seats(
-        organization_id=org, until=rules.window(now=now, days=0).end, app_ids=[app_id]
-    )
-    return AppDetail(
-        app=summary,
-        shadow=shadow[0] if shadow else None,
-        problems=tuple(problems),
-        waste=waste[0] if waste else None,
-        departments=_departments(seats),
-        history=tuple(await insights.stage_history(organization_id=org, app_id=app_id)),
-        usage=tuple(
-            await insights.login_activity(
-                organization_id=org, days=active_days, now=now, app_id=app_id
-            )
-        ),
-    )
+) -> AppDetails:
+    """Everything about one app, read for that app alone; NotFound for another's app."""
+    found = await insights.app_details(
+        organization_id=organization_id, app_id=app_id, now=now, active_days=active_days,
+        inactive_days=inactive_days,
+    )  # fmt: skip
+    if found is None:
+        raise NotFound(f"no app {app_id}")
+    return found
 
 
 async def overview(*, organization_id: uuid.UUID, now: dt.datetime, active_days: int) -> Overview:

@@ -3,7 +3,7 @@ organization and actor through Bolt's context."""
 
 from __future__ import annotations
 
-import hashlib
+import datetime as dt
 import logging
 import time
 
@@ -11,36 +11,69 @@ from slack_bolt.response import BoltResponse
 
 from bot.access import actor
 from bot.messages import help as help_messages
-from bot.services import BotServices
+from bot.services import Background, BotServices
+from sync_core.store import slack_replays
 
 log = logging.getLogger(__name__)
-# Slack's signatures are only accepted for five minutes (the timestamp check), so a replay
-# can only happen inside that window: remembering signatures that long refuses every replay.
-REPLAY_WINDOW = 300.0
+# Slack refuses a request whose timestamp is more than five minutes off (Bolt checks it before
+# any middleware), so a replay can only happen inside that window: remembering each request
+# that long refuses every replay. The margin covers clocks of web processes that disagree.
+REPLAY_WINDOW = dt.timedelta(minutes=5)
+CLOCK_MARGIN = dt.timedelta(minutes=1)
+PRUNE_EVERY = 60.0
+
+
+def _utcnow() -> dt.datetime:
+    # Wall time, as Bolt's timestamp check uses, not the services' clock (tests move that).
+    return dt.datetime.now(dt.UTC)
 
 
 class ReplayGuard:
-    """Refuses a request whose signature was already seen (HTTP mode; Socket Mode is unsigned)."""
+    """Refuses a signed request already accepted (HTTP mode; Socket Mode is unsigned).
 
-    def __init__(self, *, window: float = REPLAY_WINDOW) -> None:
-        self.window = window
-        self._seen: dict[str, float] = {}
+    `shared`: by any process on the database (PostgreSQL, where many web processes run): one
+    INSERT on the ack path; expired rows are deleted in the background, at most once a minute.
+    Otherwise by this process, in memory: SQLite is one process, and there the INSERT would
+    wait behind a sync's page write, which holds the only connection.
+    """
 
-    def is_replay(self, signature: str) -> bool:
-        """Whether this signature was seen within the window (and remember it if not)."""
-        now = time.monotonic()
+    def __init__(self, *, background: Background, shared: bool) -> None:
+        self._background, self._shared = background, shared
+        self._pruned_at = -PRUNE_EVERY
+        self._seen: dict[str, dt.datetime] = {}
+
+    async def is_replay(self, *, timestamp: str, signature: str) -> bool:
+        """Whether this request was seen before (and remember it if not)."""
+        key = slack_replays.request_key(timestamp=timestamp, signature=signature)
+        sent_at = dt.datetime.fromtimestamp(int(timestamp), dt.UTC)
+        expires_at = sent_at + REPLAY_WINDOW + CLOCK_MARGIN
+        if not self._shared:
+            return self._seen_here(key, expires_at)
+        first = await slack_replays.first_delivery(key=key, expires_at=expires_at)
+        self._prune()
+        return not first
+
+    def _seen_here(self, key: str, expires_at: dt.datetime) -> bool:
         if len(self._seen) > 10_000:
-            self._seen = {k: t for k, t in self._seen.items() if now - t < self.window}
-        key = hashlib.sha256(signature.encode()).hexdigest()
-        seen = self._seen.get(key)
-        if seen is not None and now - seen < self.window:
+            now = _utcnow()
+            self._seen = {k: at for k, at in self._seen.items() if at > now}
+        if key in self._seen:
             return True
-        self._seen[key] = now
+        self._seen[key] = expires_at
         return False
+
+    def _prune(self) -> None:
+        if time.monotonic() - self._pruned_at < PRUNE_EVERY:
+            return
+        self._pruned_at = time.monotonic()
+        work = slack_replays.forget_expired(now=_utcnow() - CLOCK_MARGIN)
+        self._background.spawn(work, name="forget-seen-slack-requests")
 
     async def middleware(self, req, next) -> BoltResponse | None:
         signature = (req.headers.get("x-slack-signature") or [""])[0]
-        if req.mode == "http" and signature and self.is_replay(signature):
+        timestamp = (req.headers.get("x-slack-request-timestamp") or [""])[0]
+        signed = req.mode == "http" and signature and timestamp.isdigit()
+        if signed and await self.is_replay(timestamp=timestamp, signature=signature):
             log.warning("refused a replayed Slack request")
             return BoltResponse(status=401, body={"error": "replayed request"})
         # Events API retries after a timeout: the first delivery is still being handled.

@@ -145,13 +145,10 @@ async def outcome(
     """New apps (from the trail), shadow IT (from the run's events, else the trail), problems."""
     since = report.started_at or report.created_at
     kinds = ["app.discovered"] + ([] if events is not None else [EventKind.SHADOW_IT_DETECTED])
-    trail = [
-        entry
-        for entry in await activity.list_activities(
-            organization_id=report.organization_id, kinds=kinds, since=since, limit=TRAIL_LIMIT
-        )
-        if entry.connection_id == report.connection_id
-    ]
+    trail = await activity.list_activities(
+        organization_id=report.organization_id, connection_id=report.connection_id,
+        kinds=kinds, since=since, limit=TRAIL_LIMIT,
+    )  # fmt: skip
     discovered = [e.subject_name or "?" for e in trail if e.kind == "app.discovered"]
     if events is None:
         shadow = [e.subject_name or "?" for e in trail if e.kind == EventKind.SHADOW_IT_DETECTED]

@@ -17,7 +17,6 @@ from graphql_api.paging import Connection, page_size
 from graphql_api.types import User
 from sync_core import insights
 from sync_core.insights import records as ir
-from sync_core.store import app_access
 
 
 @strawberry.enum
@@ -80,28 +79,46 @@ class AppUserEdgeNode:
     last_used_on: dt.date | None
 
 
-async def _verdicts(info: Info) -> dict[str, Any]:
-    """Shadow IT, problems and waste of the caller's apps: computed once per request."""
-    ctx = info.context
-    if "verdicts" not in ctx.loaders:
-        ctx.loaders["verdicts"] = asyncio.ensure_future(_compute_verdicts(info))
-    return await ctx.loaders["verdicts"]
+def days_in_range(days: int) -> int:
+    if not 1 <= days <= 365:
+        raise BadInput("days must be between 1 and 365")
+    return days
 
 
-async def _compute_verdicts(info: Info) -> dict[str, Any]:
+def _user_key(after: str | None) -> tuple[str] | None:
+    """An app-users cursor holds one Entra id; anything else was not made by us."""
+    key = decode_cursor(after)
+    if key is not None and (len(key) != 1 or not isinstance(key[0], str)):
+        raise BadInput("malformed cursor")
+    return key
+
+
+async def _verdicts(info: Info, kind: str) -> dict[int, Any]:
+    """One kind of verdict ("shadow", "problems", "waste") on the caller's apps, by app id.
+
+    Computed at most once per request, and only the kinds the query asks for: each is a read
+    over every app of the organization.
+    """
+    memo = info.context.memo
+    if kind not in memo:
+        memo[kind] = asyncio.ensure_future(_compute_verdicts(info, kind))
+    return await memo[kind]
+
+
+async def _compute_verdicts(info: Info, kind: str) -> dict[int, Any]:
     ctx, now = info.context, info.context.now()
     args = {"organization_id": ctx.organization_id, "now": now}
-    shadow = await insights.shadow_it(**args, active_days=ctx.services.active_days)
+    if kind == "shadow":
+        shadow = await insights.shadow_it(**args, active_days=ctx.services.active_days)
+        return {s.app.id: s for s in shadow}
+    if kind == "waste":
+        waste = await insights.license_waste(**args, inactive_days=ctx.services.inactive_days)
+        return {w.app.id: w for w in waste}
     problems = await insights.problematic_apps(**args, active_days=ctx.services.active_days)
-    waste = await insights.license_waste(**args, inactive_days=ctx.services.inactive_days)
-    by_app: dict[int, list[ir.Problem]] = {}
+    by_app: dict[int, Any] = {}
     for problem in problems:
         by_app.setdefault(problem.app.id, []).append(problem)
-    return {
-        "shadow": {s.app.id: s for s in shadow},
-        "problems": by_app,
-        "waste": {w.app.id: w for w in waste},
-    }
+    return by_app
 
 
 @strawberry.type(description="An application linked to a tenant, with its usage and verdicts.")
@@ -138,16 +155,16 @@ class App:
 
     @strawberry.field
     async def is_shadow_it(self, info: Info) -> bool:
-        return self.summary.id in (await _verdicts(info))["shadow"]
+        return self.summary.id in await _verdicts(info, "shadow")
 
     @strawberry.field
     async def monthly_waste(self, info: Info) -> MoneyAmount | None:
-        waste = (await _verdicts(info))["waste"].get(self.summary.id)
+        waste = (await _verdicts(info, "waste")).get(self.summary.id)
         return _money(waste.monthly_waste) if waste else None
 
     @strawberry.field
     async def problems(self, info: Info) -> list[AppProblem]:
-        found = (await _verdicts(info))["problems"].get(self.summary.id, [])
+        found = (await _verdicts(info, "problems")).get(self.summary.id, [])
         return [
             AppProblem(kind=p.kind.value, summary=p.summary, evidence=p.evidence) for p in found
         ]
@@ -156,12 +173,8 @@ class App:
     async def users(
         self, info: Info, first: int | None = None, after: str | None = None
     ) -> Connection[AppUserEdgeNode]:
-        page = await app_access.app_users_page(
-            organization_id=info.context.organization_id,
-            app_pk=self.summary.id,
-            first=page_size(first),
-            after=decode_cursor(after),
-        )
+        key = (self.summary.id, page_size(first), _user_key(after))
+        page = await info.context.loaders.app_users.load(key)
         return Connection.of(
             page,
             lambda u: AppUserEdgeNode(
@@ -173,23 +186,14 @@ class App:
 
     @strawberry.field(description="Daily sign-ins, oldest first (kept beyond Entra's 30 days).")
     async def login_activity(self, info: Info, days: int = 30) -> list[DailyActivity]:
-        if not 1 <= days <= 365:
-            raise BadInput("days must be between 1 and 365")
-        counts = await insights.login_activity(
-            organization_id=info.context.organization_id,
-            days=days,
-            now=info.context.now(),
-            app_id=self.summary.id,
-        )
+        counts = await info.context.loaders.app_logins.load((self.summary.id, days_in_range(days)))
         return [
             DailyActivity(day=c.day, successes=c.successes, failures=c.failures) for c in counts
         ]
 
     @strawberry.field(description="Delegated permissions the app holds, and who consented.")
     async def permissions(self, info: Info) -> list[Grant]:
-        grants = await app_access.app_grants(
-            organization_id=info.context.organization_id, app_pk=self.summary.id
-        )
+        grants = await info.context.loaders.app_grants.load((self.summary.id,))
         return [
             Grant(
                 consent_type=g.consent_type,

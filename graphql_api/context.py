@@ -10,6 +10,7 @@ from typing import Any
 
 from strawberry.types import Info as StrawberryInfo
 
+from graphql_api.loaders import Loaders, build_loaders
 from sync_core import records
 from sync_core.sync.service import Runner
 
@@ -33,7 +34,16 @@ class Context:
     services: Services
     request: Any = None
     response: Any = None
-    loaders: dict[str, Any] = field(default_factory=dict)
+    memo: dict[str, Any] = field(default_factory=dict)
+    loaders: Loaders = field(init=False)
+
+    def __post_init__(self) -> None:
+        # Fresh per context, i.e. per request: a loader's cache must never outlive its caller.
+        self.loaders = build_loaders(
+            organization_id=self.organization_id,
+            now=self.now,
+            active_days=self.services.active_days,
+        )
 
     def now(self) -> dt.datetime:
         return self.services.clock()

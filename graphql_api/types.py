@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import datetime as dt
 from enum import Enum
+from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 from strawberry.scalars import JSON
 
+from graphql_api.context import Info
 from graphql_api.ids import encode_id
 from sync_core import records
+
+if TYPE_CHECKING:
+    from graphql_api.apps import App, DailyActivity
 
 
 @strawberry.enum(description="Where a connected tenant stands.")
@@ -177,6 +182,7 @@ class Activity:
 
 @strawberry.type(description="A directory user.")
 class User:
+    pk: strawberry.Private[int]
     id: strawberry.ID
     entra_id: str
     display_name: str | None
@@ -193,6 +199,7 @@ class User:
     @classmethod
     def of(cls, u: records.StoredUser) -> User:
         return cls(
+            pk=u.id,
             id=strawberry.ID(encode_id("User", u.id)),
             entra_id=u.entra_id,
             display_name=u.display_name,
@@ -206,3 +213,20 @@ class User:
             first_seen_at=u.first_seen_at,
             removed_at=u.removed_at,
         )
+
+    @strawberry.field(description="Apps the user can use: assignment, group assignment, consent.")
+    async def apps(self, info: Info) -> list[Annotated[App, strawberry.lazy("graphql_api.apps")]]:
+        from graphql_api.apps import App  # apps.py imports this module: resolve at call time
+
+        return [App(summary=s) for s in await info.context.loaders.user_apps.load((self.pk,))]
+
+    @strawberry.field(description="The user's daily sign-ins to any app, oldest first.")
+    async def login_activity(
+        self, info: Info, days: int = 30
+    ) -> list[Annotated[DailyActivity, strawberry.lazy("graphql_api.apps")]]:
+        from graphql_api.apps import DailyActivity, days_in_range
+
+        counts = await info.context.loaders.user_logins.load((self.pk, days_in_range(days)))
+        return [
+            DailyActivity(day=c.day, successes=c.successes, failures=c.failures) for c in counts
+        ]

@@ -39,7 +39,7 @@ async def by_name(inv: Invocation) -> None:
         await inv.respond(**messages.matches(found, search=name))
         return
     detail = await inventory.detail(
-        organization_id=inv.organization_id, summary=found[0], now=inv.now(),
+        organization_id=inv.organization_id, app_id=found[0].id, now=inv.now(),
         active_days=services.active_days, inactive_days=services.inactive_days,
     )  # fmt: skip
     await inv.respond(**messages.app_detail(detail))

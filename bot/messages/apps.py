@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from bot import blocks
 from bot.blocks import escape
+from sync_core.insights.details import AppDetails, GrantedScope
 from sync_core.insights.records import (
     AppOrigin,
     AppStatus,
     AppSummary,
-    DailyCount,
     LicenseWaste,
     Money,
     Overlap,
@@ -25,6 +25,7 @@ from sync_core.records import AppStage
 
 PAGE_SIZE = 10
 SEARCH_LIMIT = 100
+MAX_SCOPES = 30  # of an app's delegated permissions, shown by name
 VIEWS = {
     "all": "All apps",
     "in-use": "Apps in use",
@@ -65,19 +66,6 @@ class AppPage:
     total: int
     items: tuple[Any, ...]
     size: int = PAGE_SIZE
-
-
-@dataclass(frozen=True, slots=True)
-class AppDetail:
-    """Everything /apps NAME shows about one app."""
-
-    app: AppSummary
-    shadow: ShadowApp | None = None
-    problems: tuple[Problem, ...] = ()
-    waste: LicenseWaste | None = None
-    departments: tuple[tuple[str | None, int], ...] = ()
-    history: tuple[StageChangeEntry, ...] = ()
-    usage: tuple[DailyCount, ...] = field(default_factory=tuple)
 
 
 def money(value: Money | None) -> str:
@@ -232,7 +220,17 @@ def _history(entries: Sequence[StageChangeEntry]) -> str:
     return "\n".join(lines) or "no changes yet"
 
 
-def app_detail(detail: AppDetail) -> blocks.Message:
+def _scopes(scopes: Sequence[GrantedScope]) -> str:
+    parts = []
+    for s in scopes[:MAX_SCOPES]:
+        how = ["admin"] if s.admin_consented else []
+        how += [blocks.count(s.users, "user")] if s.users else []
+        parts.append(f"`{escape(s.scope)}` ({', '.join(how) or 'consented'})")
+    more = f" and {len(scopes) - MAX_SCOPES:,} more" if len(scopes) > MAX_SCOPES else ""
+    return " · ".join(parts) + more
+
+
+def app_detail(detail: AppDetails) -> blocks.Message:
     """One app: users, activity, departments, permissions, problems, stage history."""
     app = detail.app
     ok = sum(d.successes for d in detail.usage)
@@ -253,6 +251,8 @@ def app_detail(detail: AppDetail) -> blocks.Message:
     if detail.departments:
         parts = [f"{escape(d or 'no department')} {n:,}" for d, n in detail.departments[:12]]
         body.append(blocks.section("*Departments* (assigned users)\n" + " · ".join(parts)))
+    if detail.scopes:
+        body.append(blocks.section(f"*Delegated permissions*\n{_scopes(detail.scopes)}"))
     if detail.shadow:
         body.append(blocks.section(f":detective: *Shadow IT*\n{evidence(detail.shadow)}"))
     if detail.waste and detail.waste.inactive_seats:

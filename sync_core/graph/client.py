@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import uuid
 from collections.abc import AsyncIterator, Callable, Mapping
@@ -36,6 +37,17 @@ T = TypeVar("T")
 def is_report_url(url: str) -> bool:
     """True for /auditLogs/* and /reports/* URLs, which the reports limiter governs."""
     return any(s.lower() in REPORT_SEGMENTS for s in urlsplit(url).path.split("/"))
+
+
+async def _discard(pending: asyncio.Future) -> None:
+    """Cancel a prefetch nobody will read (the caller stopped early or failed)."""
+    if pending.done():
+        if not pending.cancelled():
+            pending.exception()  # retrieved, so asyncio does not log it as never seen
+        return
+    pending.cancel()
+    with contextlib.suppress(asyncio.CancelledError, Exception):
+        await pending
 
 
 def _origin(url: str) -> str:
@@ -94,17 +106,31 @@ class GraphClient:
         headers: Mapping[str, str] | None = None,
         reports: bool = False,
     ) -> AsyncIterator[Page]:
-        """Yield every page of a collection or delta round, following nextLinks as given."""
-        url, query = self.url(path_or_url), params
-        while True:
-            page = await self._fetch(
-                url, params=query, headers=headers, reports=reports, parse=page_from_body
+        """Yield every page of a collection or delta round, following nextLinks as given.
+
+        The next page is requested as soon as a page arrives, so its round trip (and any
+        limiter wait) overlaps with the caller's work on this one instead of adding to it.
+        """
+
+        def fetch(url: str, query: Params | None) -> asyncio.Future[Page]:
+            return asyncio.ensure_future(
+                self._fetch(
+                    url, params=query, headers=headers, reports=reports, parse=page_from_body
+                )
             )
-            yield page
-            if page.next_link is None:
-                return
-            # A nextLink already carries every original parameter (contract §3); headers do not.
-            url, query = self._rebase(page.next_link), None
+
+        pending = fetch(self.url(path_or_url), params)
+        try:
+            while True:
+                page = await pending
+                if page.next_link is None:
+                    yield page
+                    return
+                # A nextLink carries every original parameter (contract §3); headers do not.
+                pending = fetch(self._rebase(page.next_link), None)
+                yield page
+        finally:
+            await _discard(pending)
 
     async def get_json(
         self,
@@ -171,11 +197,15 @@ class GraphClient:
             "GET", url, params=params, headers=self._headers(headers)
         )
         async with self._slots:
-            if limited:
-                # Stamp the limiter only once a slot is held, right before sending: a stamp
-                # taken earlier would let queued requests reach Graph bunched together.
-                await self._reports.acquire(before_wait=self._limiter_wait)
-            response = await self._send(request)
+            # Take the limiter only once a connection slot is held, right before sending: a
+            # stamp taken earlier would let queued requests reach Graph bunched together.
+            limiter = (
+                self._reports.slot(before_wait=self._limiter_wait)
+                if limited
+                else contextlib.nullcontext()
+            )
+            async with limiter:
+                response = await self._send(request)
         if response.status_code == httpx.codes.TOO_MANY_REQUESTS:
             self.stats.throttled += 1
         if response.is_success:

@@ -4,9 +4,10 @@ Reads take `now` and the window settings and return frozen records; `derive` run
 sync and returns the events it raised (already in the activity trail) for notifiers.
 """
 
-from sync_core.insights.apps import app_summaries, apps_page, count_apps
+from sync_core.insights.apps import app_summaries, apps_page, count_apps, find_apps
 from sync_core.insights.decisions import set_category, set_seat_cost, set_stage, stage_history
 from sync_core.insights.derive import derive
+from sync_core.insights.details import AppDetails, app_details
 from sync_core.insights.licenses import departments, license_waste
 from sync_core.insights.logins import login_activity, prune_sign_ins
 from sync_core.insights.overlaps import overlaps
@@ -15,12 +16,15 @@ from sync_core.insights.rules import Thresholds
 from sync_core.insights.shadow import shadow_it
 
 __all__ = [
+    "AppDetails",
     "Thresholds",
+    "app_details",
     "app_summaries",
     "apps_page",
     "count_apps",
     "departments",
     "derive",
+    "find_apps",
     "license_waste",
     "login_activity",
     "overlaps",

@@ -62,3 +62,14 @@ async def prune_sign_ins(
     return await insight_usage.prune_sign_ins(
         before=now - dt.timedelta(days=keep_days), connection_id=connection_id
     )
+
+
+async def login_activity_of(
+    *, organization_id: uuid.UUID, days: int, now: dt.datetime, kind: str, ids: list[int]
+) -> dict[int, list[DailyCount]]:
+    """`login_activity` of many apps (kind "app") or users (kind "user") in one read."""
+    window = days_ending(now=now, days=days)
+    counts = await insight_usage.daily_counts_by(
+        organization_id=organization_id, window=window, kind=kind, ids=ids
+    )
+    return {owner: dense(found, window=window) for owner, found in counts.items()}

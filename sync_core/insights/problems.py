@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Sequence
 
-from sync_core.insights import findings, rules
+from sync_core.insights import findings, names, rules
 from sync_core.insights.apps import summarise
 from sync_core.insights.records import Problem
 from sync_core.insights.rules import Thresholds
 from sync_core.store import insight_evidence
 from sync_core.store import insights as store
+from sync_core.store.insights import AppFacts, Window
 
 
 async def problematic_apps(
@@ -20,12 +22,34 @@ async def problematic_apps(
     connection_id: uuid.UUID | None = None,
     active_days: int = 30,
     thresholds: Thresholds = Thresholds(),  # noqa: B008 - frozen, so one shared default is safe
+    app_ids: Sequence[int] | None = None,
+    name: str | None = None,
 ) -> list[Problem]:
-    """Every problem found, by app name then kind."""
+    """Every problem found, by app name then kind.
+
+    `app_ids` and `name` (part of a name, any case) limit the read to those apps.
+    """
     window = rules.window(now=now, days=active_days)
+    app_ids = await names.restrict(organization_id=organization_id, connection_id=connection_id,
+                                   app_ids=app_ids, name=name)  # fmt: skip
     facts = await store.app_facts(
-        organization_id=organization_id, connection_id=connection_id, window=window
+        organization_id=organization_id, connection_id=connection_id, window=window,
+        app_ids=app_ids,
+    )  # fmt: skip
+    return await problems_of(
+        facts, window=window, now=now, active_days=active_days, thresholds=thresholds
     )
+
+
+async def problems_of(
+    facts: Sequence[AppFacts],
+    *,
+    window: Window,
+    now: dt.datetime,
+    active_days: int,
+    thresholds: Thresholds = Thresholds(),  # noqa: B008 - frozen, so one shared default is safe
+) -> list[Problem]:
+    """The problems of apps whose figures are read, with the evidence behind each."""
     failing = [
         a for a in facts if findings.high_failure_rate(a, thresholds=thresholds, days=active_days)
     ]

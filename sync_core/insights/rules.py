@@ -165,6 +165,13 @@ def seat_state(
 ) -> SeatState:
     """Whether an assigned user used the app within the window, or is too new to tell."""
     start = window(now=now, days=inactive_days).start
+    return seat_state_since(start, last_used_on=last_used_on, granted_at=granted_at)
+
+
+def seat_state_since(
+    start: dt.date, *, last_used_on: dt.date | None, granted_at: dt.datetime | None
+) -> SeatState:
+    """`seat_state` for a window starting on `start` (computed once for many seats)."""
     if last_used_on is not None and last_used_on >= start:
         return SeatState.ACTIVE
     if granted_at is not None and granted_at.astimezone(dt.UTC).date() >= start:

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Sequence
 
-from sync_core.insights import rules
+from sync_core.insights import names, rules
 from sync_core.insights.apps import summarise
 from sync_core.insights.records import ShadowApp, ShadowReason, UserRef
 from sync_core.store import insight_evidence
 from sync_core.store import insights as store
 from sync_core.store.insight_evidence import Sample
+from sync_core.store.insights import AppFacts, Window
 
 
 def _refs(samples: list[Sample], app: int) -> tuple[UserRef, ...]:
@@ -24,12 +26,34 @@ async def shadow_it(
     connection_id: uuid.UUID | None = None,
     active_days: int = 30,
     evidence_users: int = 10,
+    app_ids: Sequence[int] | None = None,
+    name: str | None = None,
 ) -> list[ShadowApp]:
-    """Shadow IT apps, most consenting users first, each with its evidence."""
+    """Shadow IT apps, most consenting users first, each with its evidence.
+
+    `app_ids` and `name` (part of a name, any case) limit the read to those apps.
+    """
     window = rules.window(now=now, days=active_days)
+    app_ids = await names.restrict(organization_id=organization_id, connection_id=connection_id,
+                                   app_ids=app_ids, name=name)  # fmt: skip
     facts = await store.app_facts(
-        organization_id=organization_id, connection_id=connection_id, window=window
+        organization_id=organization_id, connection_id=connection_id, window=window,
+        app_ids=app_ids,
+    )  # fmt: skip
+    return await verdicts(
+        facts, window=window, now=now, active_days=active_days, evidence_users=evidence_users
     )
+
+
+async def verdicts(
+    facts: Sequence[AppFacts],
+    *,
+    window: Window,
+    now: dt.datetime,
+    active_days: int,
+    evidence_users: int = 10,
+) -> list[ShadowApp]:
+    """The shadow IT among apps whose figures are read, with the evidence for each."""
     found = [(app, reasons) for app in facts if (reasons := rules.shadow_reasons(app))]
     consented = [app for app, reasons in found if ShadowReason.USER_CONSENT in reasons]
     unassigned = [app for app, reasons in found if ShadowReason.UNASSIGNED_USE in reasons]

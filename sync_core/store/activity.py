@@ -69,9 +69,11 @@ async def list_activities(
     kinds: Sequence[str] | None = None,
     since: dt.datetime | None = None,
     limit: int = 50,
+    connection_id: uuid.UUID | None = None,
 ) -> list[records.ActivityEntry]:
-    """The organization's trail, newest first."""
+    """The organization's trail (of one connection, if given), newest first."""
     query = models.Activity.filter(organization_id=organization_id)
+    query = query if connection_id is None else query.filter(connection_id=connection_id)
     if kinds:
         query = query.filter(kind__in=list(kinds))
     if since is not None:

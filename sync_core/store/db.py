@@ -11,7 +11,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from tortoise.backends.base.config_generator import expand_db_url
-from tortoise.context import TortoiseContext
+from tortoise.context import TortoiseContext, _current_context
 from tortoise.exceptions import DBConnectionError as BaseDBConnectionError
 from tortoise.migrations.api import migrate as tortoise_migrate
 from tortoise.migrations.executor import MigrationExecutor
@@ -94,8 +94,13 @@ class Store:
     @contextmanager
     def activated(self) -> Iterator[None]:
         """Make this store the current one for the calling task (e.g. one web request)."""
-        with self._context:
+        # Not `with self._context`: TortoiseContext keeps one reset token on the instance, so
+        # concurrent requests overwrote each other's and failed ("created in a different Context").
+        token = _current_context.set(self._context)
+        try:
             yield
+        finally:
+            _current_context.reset(token)
 
     async def ping(self, *, timeout: float = 2.0) -> None:
         """Round-trip `SELECT 1`; raise StoreUnavailable when the database does not answer."""

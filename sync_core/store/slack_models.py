@@ -72,3 +72,19 @@ class SlackSyncMessage(Model):
     class Meta:
         table = "slack_sync_message"
         indexes = (("sync_run_id",),)
+
+
+class SlackSeenRequest(Model):
+    """A signed Slack request already accepted: a second delivery of it is a replay.
+
+    Shared by every web process through the database; the unique key makes the check one
+    INSERT. Rows are useless once Slack's five-minute timestamp window has passed.
+    """
+
+    id = fields.BigIntField(primary_key=True)
+    # SHA-256 of the request's timestamp and signature (the signature covers the body).
+    key = fields.CharField(max_length=64, unique=True)
+    expires_at = fields.DatetimeField(db_index=True)
+
+    class Meta:
+        table = "slack_seen_request"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sys
 from collections.abc import Awaitable, Callable
 
 from sync_core import mapping
@@ -16,11 +17,14 @@ from sync_core.graph import NotFound
 from sync_core.records import EntityStatus, SyncMode
 from sync_core.store import access, connections, inventory
 from sync_core.sync.context import PassContext
+from sync_core.sync.slices import pause, slices
 
 log = logging.getLogger(__name__)
 ENTITY = "assignments"
 # Checkpoint writes are batched: one per this many apps, and at the end.
 SAVE_EVERY = 25
+# Group-access rows per store call.
+GROUP_SLICE = 1_000
 
 
 class GroupMembers:
@@ -41,7 +45,8 @@ class GroupMembers:
         members: list[str] = []
         try:
             async for page in self._ctx.graph.pages(path, params={"$select": "id", "$top": "999"}):
-                members.extend(raw["id"] for raw in page.items if _is_user(raw))
+                # Interned: a user in several groups is one string in memory, not one per group.
+                members.extend(sys.intern(raw["id"]) for raw in page.items if _is_user(raw))
                 self._ctx.progress.add(ENTITY, pages=1)
         except NotFound:
             log.info("assigned group %s vanished", group_id)
@@ -154,13 +159,18 @@ async def _members(assigned: dict[str, str], groups: GroupMembers) -> dict[str, 
 async def _write_group_access(
     ctx: PassContext, app_entra_id: str, assigned: dict[str, str], groups: GroupMembers
 ) -> None:
-    counts = await access.upsert_group_access(
-        connection_id=ctx.connection_id,
-        app_entra_id=app_entra_id,
-        members=await _members(assigned, groups),
-        seen_at=ctx.now,
-    )
-    ctx.progress.add(ENTITY, created=counts.created, updated=counts.updated)
+    # A group can hold most of the tenant: written in slices, so one app assigned to a 50k-member
+    # group never builds 50k ORM rows at once (memory) nor holds the loop while doing it.
+    members = list((await _members(assigned, groups)).items())
+    for part in slices(members, GROUP_SLICE):
+        counts = await access.upsert_group_access(
+            connection_id=ctx.connection_id,
+            app_entra_id=app_entra_id,
+            members=dict(part),
+            seen_at=ctx.now,
+        )
+        ctx.progress.add(ENTITY, created=counts.created, updated=counts.updated)
+        await pause()
 
 
 async def _refresh_group_access(ctx: PassContext, groups: GroupMembers, *, skip: set[str]) -> None:

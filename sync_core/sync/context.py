@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import uuid
 from dataclasses import dataclass, field
@@ -36,6 +37,8 @@ class PassContext:
     # Apps created or changed by this run's apps pass (their assignments are re-read).
     changed_apps: set[str] = field(default_factory=set)
     has_premium: bool | None = None
+    # Set once the sign-in pass has shown whether the tenant has P1/P2 (or has ended).
+    licence_known: asyncio.Event = field(default_factory=asyncio.Event)
     # Set when a token request failed mid-run (consent revoked, secret expired).
     token_error: Exception | None = None
 

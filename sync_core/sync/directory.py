@@ -14,6 +14,7 @@ from sync_core.records import ActorType, EntityStatus, SyncMode, UpsertCounts
 from sync_core.store import access, connections, inventory, models
 from sync_core.store.activity import NewActivity
 from sync_core.sync.context import PassContext
+from sync_core.sync.slices import pause, slices
 
 log = logging.getLogger(__name__)
 Upsert = Callable[..., Awaitable[UpsertCounts]]
@@ -126,9 +127,13 @@ async def _write_page(ctx: PassContext, coll: Collection, page: Page) -> None:
     removed_ids = [rid for raw in page.items if (rid := mapping.removed_id(raw))]
     mapped = [coll.mapper(raw) for raw in page.items if not mapping.removed_id(raw)]
     rows = [row for row in mapped if row is not None]
-    counts = await coll.upsert(
-        connection_id=ctx.connection_id, seen_at=ctx.now, **{coll.record_arg: rows}
-    )
+    counts = UpsertCounts()
+    for part in slices(rows):
+        done = await coll.upsert(
+            connection_id=ctx.connection_id, seen_at=ctx.now, **{coll.record_arg: part}
+        )
+        counts = _sum(counts, done)
+        await pause()
     removed = await inventory.mark_removed(
         coll.model, connection_id=ctx.connection_id, entra_ids=removed_ids, at=ctx.now
     )
@@ -146,6 +151,14 @@ async def _write_page(ctx: PassContext, coll: Collection, page: Page) -> None:
         skipped=len(mapped) - len(rows),
     )
     _collect_events(ctx, coll, rows, counts, removed)
+
+
+def _sum(a: UpsertCounts, b: UpsertCounts) -> UpsertCounts:
+    return UpsertCounts(
+        created=a.created + b.created,
+        updated=a.updated + b.updated,
+        created_keys=[*a.created_keys, *b.created_keys],
+    )
 
 
 def _collect_events(

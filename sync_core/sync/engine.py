@@ -10,6 +10,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 import httpx
+from structlog.contextvars import bind_contextvars
 
 from sync_core import insights
 from sync_core.graph import (
@@ -68,6 +69,8 @@ class SyncEngine:
         now = self.clock()
         await runs.mark_running(run_id=run_id, now=now)
         state = await connections.sync_state(connection_id=queued.connection_id)
+        # Every log line of this run (and of the tasks it starts) carries its ids.
+        bind_contextvars(run_id=str(run_id), tenant_id=state.connection.tenant_id)
         stats = GraphStats()
         graph = GraphClient(
             self.http,
@@ -172,7 +175,7 @@ async def _run_passes(ctx: PassContext) -> None:
         async def apps_then_assignments() -> None:
             await _guard(ctx, "apps", lambda: sync_collection(ctx, APPS))
             # Assignments need this run's apps, and its joiners and leavers (group members).
-            await users
+            await asyncio.shield(users)
             if ctx.progress.entities["apps"].status is EntityStatus.FAILED:
                 ctx.progress.update(
                     "assignments",
@@ -184,8 +187,19 @@ async def _run_passes(ctx: PassContext) -> None:
 
         group.create_task(apps_then_assignments())
         group.create_task(_guard(ctx, "grants", lambda: sync_collection(ctx, GRANTS)))
-        group.create_task(_guard(ctx, "sign_ins", lambda: sync_sign_ins(ctx)))
-    # signInActivity only where the sign-in pass did not already show there is no licence.
+        sign_ins = group.create_task(_guard(ctx, "sign_ins", lambda: sync_sign_ins(ctx)))
+        sign_ins.add_done_callback(lambda _: ctx.licence_known.set())
+        group.create_task(_activity_when_licence_known(ctx, users))
+
+
+async def _activity_when_licence_known(ctx: PassContext, users: asyncio.Task[None]) -> None:
+    """signInActivity beside the other passes, once the users exist and the licence is known.
+
+    The sign-in pass learns about the licence from its first page; waiting for it spares a
+    tenant without P1/P2 a refused request, and the users pass writes the rows this one updates.
+    """
+    await asyncio.shield(users)
+    await ctx.licence_known.wait()
     if ctx.has_premium is False:
         ctx.progress.update(
             "sign_in_activity",
@@ -193,8 +207,8 @@ async def _run_passes(ctx: PassContext) -> None:
             error="skipped: no Entra ID P1/P2 licence",
             hint=hints.PREMIUM,
         )
-    else:
-        await _guard(ctx, "sign_in_activity", lambda: sync_sign_in_activity(ctx))
+        return
+    await _guard(ctx, "sign_in_activity", lambda: sync_sign_in_activity(ctx))
 
 
 def _status(ctx: PassContext) -> SyncStatus:

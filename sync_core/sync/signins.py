@@ -10,6 +10,7 @@ from sync_core.graph import BadQuery
 from sync_core.records import EntityStatus, SyncMode
 from sync_core.store import connections, signins
 from sync_core.sync.context import PassContext
+from sync_core.sync.slices import pause, slices
 
 log = logging.getLogger(__name__)
 SIGN_INS = "sign_ins"
@@ -69,18 +70,21 @@ async def sync_sign_ins(ctx: PassContext) -> None:
 
 async def _follow(ctx: PassContext, url: str, params: dict | None) -> None:
     async for page in ctx.graph.pages(url, params=params, reports=True):
-        events = [mapping.sign_in(raw) for raw in page.items]
-        kept = [event for event in events if event is not None]
-        new = await signins.add_sign_ins(connection_id=ctx.connection_id, events=kept)
-        ctx.progress.add(
-            SIGN_INS,
-            pages=1,
-            fetched=len(page.items),
-            created=len(new),
-            skipped=len(events) - len(kept),
-        )
-        if kept:
-            oldest = min(event.occurred_at for event in kept)
+        # A page answered: the tenant has the licence sign-in data needs.
+        ctx.has_premium = True
+        ctx.licence_known.set()
+        oldest = None
+        for part in slices(page.items):
+            events = [mapping.sign_in(raw) for raw in part]
+            kept = [event for event in events if event is not None]
+            new = await signins.add_sign_ins(connection_id=ctx.connection_id, events=kept)
+            ctx.progress.add(SIGN_INS, created=len(new), skipped=len(events) - len(kept))
+            if kept:
+                first = min(event.occurred_at for event in kept)
+                oldest = first if oldest is None else min(oldest, first)
+            await pause()
+        ctx.progress.add(SIGN_INS, pages=1, fetched=len(page.items))
+        if oldest is not None:
             ctx.progress.mark(SIGN_INS, "oldest_seen", oldest.isoformat())
         ctx.progress.mark(SIGN_INS, "next_link", page.next_link)
         await ctx.progress.save()

@@ -101,6 +101,25 @@ async def test_app_details_show_users_departments_problems_and_history(bot, acme
     )
 
 
+async def test_app_details_show_granted_permissions_and_shadow_it_evidence(bot, acme):
+    reply = await _command(bot, "/apps", "DROPBOX business")
+    shown = reply.text
+    assert "*Delegated permissions*" in shown
+    assert "`Files.Read` (2 users)" in shown and "`openid` (2 users)" in shown
+    assert ":detective: *Shadow IT*" in shown and "consented by Bo, Cy" in shown
+    zoom = await _command(bot, "/apps", "Zoom")
+    assert "`User.Read` (admin)" in zoom.text
+
+
+async def test_a_search_lists_only_matching_apps_of_a_view(bot, acme):
+    reply = await _command(bot, "/apps", "shadow BOX")
+    assert "*Dropbox Business*" in reply.text and "*InboxHelper*" in reply.text
+    assert "Side Project" not in reply.text and "Team Board" not in reply.text
+    several = await _command(bot, "/apps", "team")
+    assert "*Microsoft Teams*" in several.text and "*Team Board*" in several.text
+    assert "*Stage history*" not in several.text
+
+
 async def test_shadow_it_has_evidence_and_stage_buttons(bot, acme):
     shadow = await insights.shadow_it(organization_id=acme.organization.id, now=NOW)
     reply = await _command(bot, "/apps", "shadow")

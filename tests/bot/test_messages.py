@@ -13,6 +13,7 @@ from bot.commands import COMMANDS
 from bot.messages import alerts, apps, connect, home, sync
 from bot.messages import help as help_messages
 from sync_core import records
+from sync_core.insights.details import AppDetails, GrantedScope
 from sync_core.insights.records import (
     AppOrigin,
     AppStatus,
@@ -192,8 +193,9 @@ def test_one_app_with_everything_fits_a_message():
         StageChangeEntry(1, AppStage.NEEDS_REVIEW, AppStage.APPROVED, ALICE, LONG, NOW)
         for _ in range(500)
     )
-    detail = apps.AppDetail(
+    detail = AppDetails(
         app=summary(1), shadow=shadow_app(1),
+        scopes=tuple(GrantedScope(f"{LONG[:100]}.{n}", n % 2 == 0, n) for n in range(500)),
         problems=tuple(Problem(summary(1), kind, LONG * 5) for kind in ProblemKind) * 50,
         waste=LicenseWaste(summary(1), 250_000, 1, 249_999, 0, Money(Decimal(1), "EUR"), PEOPLE),
         departments=tuple((f"{LONG[:200]} {n}", n) for n in range(300)), history=history,

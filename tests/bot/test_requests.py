@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import time
 
+import pytest
+
 from sync_core.store import activity, connections
-from tests.bot.conftest import MEMBER
+from tests.bot.conftest import MEMBER, open_bot, slack_settings
 
 
 async def _trail(bot) -> list:
@@ -66,6 +68,38 @@ async def test_a_replayed_request_is_refused_and_acts_once(bot):
     assert (replay.status_code, replay.json()) == (401, {"error": "replayed request"})
     changes = [e for e in await _trail(bot) if e.kind == "slack.alert_channel_set"]
     assert len(changes) == 1
+
+
+async def test_a_replay_to_another_web_process_on_the_same_database_is_refused(
+    bot, database_url, fake_slack
+):
+    if database_url.startswith("sqlite"):
+        pytest.skip("SQLite runs as one process: there replays are remembered in memory")
+    body = bot.command_body("/connect", "channel")
+    headers = {"content-type": "application/x-www-form-urlencoded", **bot.sign(body)}
+    first = await bot.http.post("/slack/events", content=body, headers=headers)
+    # A second app on the same database, as another web process behind a load balancer.
+    async with open_bot(slack_settings(database_url, fake_slack), fake_slack) as other:
+        replay = await other.http.post("/slack/events", content=body, headers=headers)
+        await bot.slack.wait_for(lambda slack: slack.replies(), what="the reply")
+        await bot.settle()
+        changes = [e for e in await _trail(bot) if e.kind == "slack.alert_channel_set"]
+    assert first.status_code == 200
+    assert (replay.status_code, replay.json()) == (401, {"error": "replayed request"})
+    assert len(changes) == 1
+
+
+async def test_a_fresh_request_with_the_same_body_is_not_a_replay(bot):
+    body = bot.command_body("/help")
+    headers = {"content-type": "application/x-www-form-urlencoded"}
+    first = await bot.http.post(
+        "/slack/events", content=body, headers=headers | bot.sign(body, timestamp=int(time.time()))
+    )
+    again = await bot.http.post(
+        "/slack/events", content=body,
+        headers=headers | bot.sign(body, timestamp=int(time.time()) - 1),
+    )  # fmt: skip
+    assert (first.status_code, again.status_code) == (200, 200)
 
 
 async def test_someone_else_s_signing_secret_is_refused(bot):

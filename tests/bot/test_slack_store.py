@@ -10,7 +10,7 @@ import pytest
 from sync_core import records
 from sync_core.crypto import Vault, generate_key
 from sync_core.records import ConnectionStatus
-from sync_core.store import activity, connections, organizations, runs, slack_models
+from sync_core.store import activity, connections, organizations, runs, slack_models, slack_replays
 from sync_core.store import slack as slack_store
 from sync_core.store.organizations import NotFound
 
@@ -92,3 +92,16 @@ async def test_disconnect_keeps_history_and_connecting_again_revives_the_same_ro
     again = await connections.add_connection(organization_id=org.id, tenant_id="t-1")
     assert again.id == conn.id
     assert (await connections.find_connection(organization_id=org.id)).id == conn.id
+
+
+async def test_a_request_is_accepted_once_and_forgotten_after_its_window(store):
+    key = slack_replays.request_key(timestamp="1700000000", signature="v0=abc")
+    other = slack_replays.request_key(timestamp="1700000001", signature="v0=abc")
+    expires = NOW + dt.timedelta(minutes=6)
+    assert await slack_replays.first_delivery(key=key, expires_at=expires) is True
+    assert await slack_replays.first_delivery(key=key, expires_at=expires) is False
+    assert await slack_replays.first_delivery(key=other, expires_at=NOW) is True
+    assert await slack_replays.forget_expired(now=NOW + dt.timedelta(seconds=1)) == 1
+    assert await slack_replays.first_delivery(key=key, expires_at=expires) is False
+    assert await slack_replays.forget_expired(now=expires + dt.timedelta(seconds=1)) == 1
+    assert await slack_replays.first_delivery(key=key, expires_at=expires) is True

@@ -157,6 +157,67 @@ async def test_reports_limiter_under_concurrency_never_exceeds_window(
         assert sum(1 for s in started if t <= s < t + 10.0) <= 5
 
 
+async def test_reports_limiter_counts_from_the_answer_so_a_late_send_cannot_overrun(
+    graph: respx.MockRouter, make_client, fake_time: FakeTime
+) -> None:
+    # The first request reaches Graph 3 s after we started it (a busy loop, a token refresh);
+    # the rest arrive at once. Graph counts arrivals: six within its 10 s window would be a 429.
+    arrivals: list[float] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        fake_time.now += 3.0 if not arrivals else 0.0
+        arrivals.append(fake_time.now)
+        return httpx.Response(200, json=SIGN_INS)
+
+    graph.get("/auditLogs/signIns").mock(side_effect=answer)
+    client = make_client(reports_limit=5, reports_period=10.0)
+    for _ in range(6):
+        await client.get_json("auditLogs/signIns")
+    assert arrivals[-1] - arrivals[0] >= 10.0
+    for t in arrivals:
+        assert sum(1 for a in arrivals if t <= a < t + 10.0) <= 5
+
+
+async def test_next_page_is_requested_while_the_caller_works_on_this_one(
+    graph: respx.MockRouter, make_client
+) -> None:
+    requested: list[int] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        n = int(request.url.params.get("page", "0"))
+        requested.append(n)
+        link = {"@odata.nextLink": f"{V1}/users?page={n + 1}"} if n < 2 else {}
+        return httpx.Response(200, json={"value": [{"id": str(n)}], **link})
+
+    graph.get("/users").mock(side_effect=answer)
+    client = make_client()
+    seen = []
+    async for page in client.pages("users"):
+        await asyncio.sleep(0)  # the caller's own await (a store write) lets the prefetch go
+        seen.append((page.items[0]["id"], list(requested)))
+    assert seen == [("0", [0, 1]), ("1", [0, 1, 2]), ("2", [0, 1, 2])]
+
+
+async def test_a_caller_that_stops_early_leaves_no_request_running(
+    graph: respx.MockRouter, make_client
+) -> None:
+    def answer(request: httpx.Request) -> httpx.Response:
+        n = int(request.url.params.get("page", "0"))
+        return httpx.Response(
+            200, json={"value": [], "@odata.nextLink": f"{V1}/users?page={n + 1}"}
+        )
+
+    graph.get("/users").mock(side_effect=answer)
+    client = make_client()
+    pages = client.pages("users")
+    async for _ in pages:
+        break
+    await pages.aclose()
+    tasks = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+    assert not [t for t in tasks if "_fetch" in repr(t.get_coro())]
+    assert client.stats.requests <= 2
+
+
 async def test_concurrency_bound_is_honoured(tokens: FakeTokens) -> None:
     in_flight = 0
     peak = 0

@@ -1,0 +1,380 @@
+"""GraphQL benchmark: dashboard queries over HTTP against the real web app on a large tenant.
+
+The tenant is written straight into the store (bench/seed.py), insights are derived, then the
+real web app (`appventory.web.create_app`) is served by uvicorn in its own process on loopback.
+This process is the client (httpx). Per query: latency p50/p95/p99 over sequential requests and
+the SQL statements each request sent (counted in the server by sync_core.store.statements and
+returned in an `x-sql-statements` header added by this script's wrapper, not by the product).
+Then a load generator: N concurrent clients on the apps page for a fixed time, giving
+throughput and latency under load. Run from the repository root:
+
+    .venv/bin/python -m bench.graphql                                  # both backends, 50k + 100k
+    .venv/bin/python -m bench.graphql --backend sqlite --users 100000 --requests 50
+
+Prints a table and writes bench/results/graphql.json (one entry per backend and tenant size; a
+re-run replaces its entry). The machine is shared: os.getloadavg() is recorded with each run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import dataclasses
+import datetime as dt
+import json
+import os
+import socket
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from bench.seed import NOW, build, postgres_database
+from bench.sync import machine_info
+from sync_core import insights
+from sync_core.store import organizations
+from sync_core.store.db import migrate, open_store
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "bench" / "results" / "graphql.json"
+TIMEOUT = float(os.environ.get("BENCH_GRAPHQL_TIMEOUT", "180"))  # seconds per request
+
+APPS_PAGE = """query($first: Int!) { apps(first: $first) { totalCount
+  pageInfo { hasNextPage endCursor }
+  edges { node { id name publisher category status stage isMicrosoft lastUsedAt
+    assignedUserCount consentedUserCount activeUserCount seatCost { amount currency } } } } }"""
+APPS_NESTED = """query($first: Int!) { apps(first: $first) { edges { node { name
+  users(first: 5) { totalCount edges { node { lastUsedOn user { displayName } } } }
+  permissions { scopes } problems { kind } } } } }"""
+APP_USERS = """query($id: ID!) { app(id: $id) { name assignedUserCount activeUserCount
+  users(first: 100) { totalCount pageInfo { hasNextPage endCursor }
+    edges { node { sources lastUsedOn user { displayName department } } } }
+  permissions { consentType scopes } } }"""
+INSIGHTS = """{ insights { appCounts { inUse discovered inactive }
+  shadowIt { app { name } reasons consentingUsers }
+  overlaps { category sharedUsers apps { name } }
+  problematicApps { name }
+  licenseWaste { app { name } inactiveSeats }
+  departments { department users activeUsers } } }"""
+
+
+# --- the server process -------------------------------------------------------------------
+
+
+class CountStatements:
+    """ASGI wrapper: each HTTP response carries the SQL statements its request sent."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+        from sync_core.store.statements import counting
+
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        with counting() as tally:
+
+            async def counted(message: dict) -> None:
+                if message["type"] == "http.response.start":
+                    header = (b"x-sql-statements", str(tally.count).encode())
+                    message = {**message, "headers": [*message.get("headers", []), header]}
+                await send(message)
+
+            await self.app(scope, receive, counted)
+
+
+class FixedClock:
+    """ASGI wrapper: the API's clock reads the seeded tenant's `now` (its sign-ins end there)."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+        if scope["type"] == "http" and "graphql_services" in scope.get("state", {}):
+            state = dict(scope["state"])
+            state["graphql_services"] = dataclasses.replace(
+                state["graphql_services"], clock=lambda: NOW
+            )
+            scope = {**scope, "state": state}
+        await self.app(scope, receive, send)
+
+
+def serve(database_url: str, port: int) -> None:
+    """Run the real web app under uvicorn (the `serve` sub-command, in its own process)."""
+    import uvicorn
+
+    from appventory.web import create_app
+    from sync_core.crypto import generate_key
+    from sync_core.settings import Settings
+
+    settings = Settings(_env_file=None, secret_key=generate_key(), database_url=database_url)
+    app = CountStatements(FixedClock(create_app(settings)))
+    config = uvicorn.Config(
+        app,
+        host="127.0.0.1",
+        port=port,
+        log_level="warning",
+        access_log=False,
+        lifespan="on",
+        timeout_graceful_shutdown=5,
+    )
+    uvicorn.Server(config).run()
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextlib.asynccontextmanager
+async def running_server(database_url: str) -> AsyncIterator[str]:
+    port = _free_port()
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bench.graphql", "serve", database_url, str(port), cwd=ROOT
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        async with httpx.AsyncClient(base_url=base) as client:
+            for _ in range(300):
+                with contextlib.suppress(httpx.TransportError):
+                    if (await client.get("/readyz")).status_code == 200:
+                        break
+                await asyncio.sleep(0.1)
+            else:
+                raise RuntimeError("the web app did not become ready in 30 s")
+        yield base
+    finally:
+        process.terminate()
+        try:
+            await asyncio.wait_for(process.wait(), timeout=15)
+        except TimeoutError:  # still inside a long statement: it has no more answers to give
+            process.kill()
+            await process.wait()
+
+
+# --- the client ----------------------------------------------------------------------------
+
+
+@dataclasses.dataclass
+class Sample:
+    seconds: float
+    statements: int
+
+
+async def _post(client: httpx.AsyncClient, query: str, variables: dict) -> Sample:
+    started = time.perf_counter()
+    response = await client.post("/graphql", json={"query": query, "variables": variables})
+    elapsed = time.perf_counter() - started
+    body = response.json()
+    if response.status_code != 200 or body.get("errors"):
+        raise RuntimeError(f"query failed: {response.status_code} {body}")
+    return Sample(elapsed, int(response.headers["x-sql-statements"]))
+
+
+def _percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(q / 100 * len(ordered)) - 1))]
+
+
+def _latency(samples: list[Sample]) -> dict[str, Any]:
+    ms = [s.seconds * 1000 for s in samples]
+    counts = sorted({s.statements for s in samples})
+    return {
+        "requests": len(samples),
+        "p50_ms": round(_percentile(ms, 50), 1),
+        "p95_ms": round(_percentile(ms, 95), 1),
+        "p99_ms": round(_percentile(ms, 99), 1),
+        "mean_ms": round(statistics.fmean(ms), 1),
+        "statements": counts[0] if len(counts) == 1 else counts,
+    }
+
+
+async def sequential(
+    client: httpx.AsyncClient, query: str, variables: dict, *, requests: int, warmup: int
+) -> dict[str, Any]:
+    """`requests` requests one after the other; a request over the client's timeout ends the
+    case and is reported as such (a finding, not a crash)."""
+    samples: list[Sample] = []
+    try:
+        for _ in range(warmup):  # warm caches and the connection first
+            await _post(client, query, variables)
+        for _ in range(requests):
+            samples.append(await _post(client, query, variables))
+    except httpx.TimeoutException:
+        timeout = client.timeout.read
+        return {"timed_out_after_s": timeout, **(_latency(samples) if samples else {})}
+    return _latency(samples)
+
+
+async def load(
+    base: str, token: str, query: str, variables: dict, *, clients: int, seconds: float
+) -> dict[str, Any]:
+    """`clients` concurrent clients, each posting back to back for `seconds`."""
+    samples: list[Sample] = []
+    deadline = time.perf_counter() + seconds
+
+    async def one() -> None:
+        async with _client(base, token) as client:
+            while time.perf_counter() < deadline:
+                samples.append(await _post(client, query, variables))
+
+    started = time.perf_counter()
+    await asyncio.gather(*(one() for _ in range(clients)))
+    wall = time.perf_counter() - started
+    return {
+        "clients": clients,
+        "seconds": round(wall, 1),
+        "throughput_rps": round(len(samples) / wall, 1),
+        **_latency(samples),
+    }
+
+
+def _client(base: str, token: str) -> httpx.AsyncClient:
+    return httpx.AsyncClient(
+        base_url=base, headers={"Authorization": f"Bearer {token}"}, timeout=TIMEOUT
+    )
+
+
+# --- one run -------------------------------------------------------------------------------
+
+
+@dataclasses.dataclass
+class Tenant:
+    token: str
+    app_id: str
+    app_users: int
+    seed_seconds: float
+
+
+async def seed(url: str, *, users: int, apps: int, sign_ins: int) -> Tenant:
+    """The tenant, its derived insights, an API token, and an app with at least 100 users."""
+    from graphql_api.ids import encode_id
+
+    await migrate(url)
+    async with open_store(url) as store:
+        with store.activated():
+            org, conn, seconds = await build(users=users, apps=apps, sign_ins=sign_ins)
+            await insights.derive(connection_id=conn, now=NOW)
+            token = await organizations.create_token(organization_id=org)
+            summaries = await insights.app_summaries(organization_id=org, now=NOW)
+            big = max(summaries, key=lambda s: s.assigned_users)
+    return Tenant(token.secret, encode_id("App", big.id), big.assigned_users, seconds)
+
+
+async def measure(url: str, tenant: Tenant, args: argparse.Namespace) -> dict[str, Any]:
+    results: dict[str, Any] = {}
+    async with running_server(url) as base, _client(base, tenant.token) as client:
+        cases = {
+            "apps page (50 apps with counts)": (APPS_PAGE, {"first": 50}),
+            "app with 100 users": (APP_USERS, {"id": tenant.app_id}),
+        }
+        slow = {  # whole-organization verdicts: after the load phase, which they would block
+            "apps page, nested (first: 5)": (APPS_NESTED, {"first": 5}),
+            "apps page, nested (first: 50)": (APPS_NESTED, {"first": 50}),
+            "insights": (INSIGHTS, {}),
+        }
+        for label, (query, variables) in cases.items():
+            results[label] = await sequential(
+                client, query, variables, requests=args.requests, warmup=3
+            )
+            print(f"  {label:<34} {_row(results[label])}")
+        results["load: apps page"] = await load(
+            base, tenant.token, APPS_PAGE, {"first": 50}, clients=args.clients,
+            seconds=args.seconds,
+        )  # fmt: skip
+        print(f"  {'load: apps page':<34} {_row(results['load: apps page'])}")
+        for label, (query, variables) in {} if args.skip_slow else slow.items():
+            count = args.insights_requests if label == "insights" else args.nested_requests
+            results[label] = await sequential(client, query, variables, requests=count, warmup=0)
+            print(f"  {label:<34} {_row(results[label])}")
+    stamp = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+    return {label: {**figures, "measured_at": stamp} for label, figures in results.items()}
+
+
+def _row(r: dict[str, Any]) -> str:
+    if "timed_out_after_s" in r:
+        return f"timed out: no answer within {r['timed_out_after_s']:.0f} s"
+    extra = ""
+    if "clients" in r:
+        extra = f"  {r['throughput_rps']:>7.1f} req/s ({r['clients']} clients)"
+    return (
+        f"p50 {r['p50_ms']:>8.1f}  p95 {r['p95_ms']:>8.1f}  p99 {r['p99_ms']:>8.1f} ms"
+        f"  statements {r['statements']!s:>4}  n={r['requests']}{extra}"
+    )
+
+
+async def run(backend: str, users: int, args: argparse.Namespace) -> dict[str, Any]:
+    apps, sign_ins = users // 25, users * 10
+    print(f"\n{backend}, {users:,} users, {apps:,} apps, {sign_ins:,} sign-ins")
+    load_before = list(os.getloadavg())
+    async with _database(backend) as url:
+        tenant = await seed(url, users=users, apps=apps, sign_ins=sign_ins)
+        print(f"  app with most assigned users: {tenant.app_users:,}")
+        results = await measure(url, tenant, args)
+    return {
+        "backend": backend,
+        "users": users,
+        "apps": apps,
+        "sign_ins": sign_ins,
+        "seed_seconds": round(tenant.seed_seconds, 1),
+        "loadavg_before": load_before,
+        "loadavg_after": list(os.getloadavg()),
+        "results": results,
+    }
+
+
+@contextlib.asynccontextmanager
+async def _database(backend: str) -> AsyncIterator[str]:
+    if backend == "postgres":
+        async with postgres_database("appventory_bench_graphql") as url:
+            yield url
+        return
+    with tempfile.TemporaryDirectory() as tmp:
+        yield f"sqlite://{Path(tmp) / 'bench.sqlite3'}"
+
+
+def save(entries: list[dict[str, Any]]) -> None:
+    """Merge into bench/results/graphql.json: a re-run replaces the cases it measured."""
+    previous = json.loads(RESULTS.read_text()) if RESULTS.exists() else {"runs": []}
+    runs = {(r["backend"], r["users"]): r for r in previous.get("runs", [])}
+    for entry in entries:  # cases not measured this time keep their earlier figures
+        earlier = runs.get((entry["backend"], entry["users"]), {}).get("results", {})
+        runs[(entry["backend"], entry["users"])] = {
+            **entry,
+            "results": {**earlier, **entry["results"]},
+        }
+    runs = [runs[key] for key in sorted(runs)]
+    RESULTS.write_text(json.dumps({"machine": machine_info(), "runs": runs}, indent=2) + "\n")
+    print(f"\nwrote {RESULTS}")
+
+
+def main() -> None:
+    if len(sys.argv) == 4 and sys.argv[1] == "serve":
+        serve(sys.argv[2], int(sys.argv[3]))
+        return
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--backend", choices=("sqlite", "postgres", "both"), default="both")
+    parser.add_argument("--users", type=int, nargs="+", default=[50_000, 100_000])
+    parser.add_argument("--requests", type=int, default=100, help="sequential requests per query")
+    parser.add_argument("--skip-slow", action="store_true", help="no nested pages, no insights")
+    parser.add_argument("--nested-requests", type=int, default=20)
+    parser.add_argument("--insights-requests", type=int, default=5)
+    parser.add_argument("--clients", type=int, default=8, help="concurrent clients under load")
+    parser.add_argument("--seconds", type=float, default=15, help="duration of the load phase")
+    args = parser.parse_args()
+    backends = ("sqlite", "postgres") if args.backend == "both" else (args.backend,)
+    for backend in backends:
+        for users in args.users:
+            save([asyncio.run(run(backend, users, args))])  # saved as it goes: runs are long
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Pieces every benchmark shares: the sandbox process, stores, probes, machine facts."""

@@ -1,0 +1,157 @@
+"""No N+1: the SQL statements a request sends do not grow with the page size.
+
+Statements are counted through Tortoise's own statement log (sync_core.store.statements),
+around a real HTTP request to the web app, authentication included.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from graphql_api.ids import encode_id
+from sync_core import records
+from sync_core.store import access, connections, inventory, models, organizations, signins
+from sync_core.store.statements import counting
+
+# Two days ago: inside every window, never on a window's first day (which costs a statement).
+USED = dt.datetime.now(dt.UTC).replace(hour=9) - dt.timedelta(days=2)
+SEEN = dt.datetime.now(dt.UTC) - dt.timedelta(days=40)
+APPS, USERS = 60, 120
+
+APPS_PAGE = """query($first: Int!) {
+  apps(first: $first) {
+    totalCount
+    edges { node {
+      name assignedUserCount activeUserCount isShadowIt
+      users(first: 10) { totalCount edges { node { sources lastUsedOn user { displayName } } } }
+      permissions { consentType scopes consentedBy { displayName } }
+      problems { kind }
+      loginActivity(days: 7) { day successes failures }
+    } }
+  }
+}"""
+APP = """query($id: ID!, $first: Int!, $after: String) {
+  app(id: $id) {
+    users(first: $first, after: $after) {
+      totalCount pageInfo { hasNextPage endCursor }
+      edges { node { sources lastUsedOn user { displayName } } }
+    }
+    permissions { scopes }
+  }
+}"""
+USERS_PAGE = """query($first: Int!) {
+  users(first: $first) { edges { node { displayName apps { name } loginActivity(days: 7) {
+    successes } } } }
+}"""
+
+
+def _app(n: int) -> records.App:
+    return records.App(
+        entra_id=f"sp-{n:03d}",
+        app_id=f"app-{n:03d}",
+        display_name=f"App {n:03d}",
+        owner_tenant_id=f"vendor-{n}",
+        principal_type="Application",
+    )
+
+
+def _access(apps: list[records.App], users: list[records.User]):
+    """App n: n % 7 + 1 assigned users and a user consent; the last app: every user."""
+    assignments, grants = [], []
+    for n, app in enumerate(apps):
+        chosen = users if n == len(apps) - 1 else users[n % 11 : n % 11 + n % 7 + 1]
+        assignments += [
+            records.Assignment(
+                f"as-{n}-{u.entra_id}", app.entra_id, u.entra_id, "User", created_at=SEEN
+            )
+            for u in chosen
+        ]
+        grants.append(records.Grant(f"gr-{n}", app.entra_id, "graph", "Principal",
+                                    chosen[0].entra_id, ("User.Read", "Mail.Read")))  # fmt: skip
+    return assignments, grants
+
+
+def _sign_ins(apps: list[records.App], users: list[records.User]) -> list[records.SignIn]:
+    return [
+        records.SignIn(
+            entra_id=f"si-{n}-{k}",
+            occurred_at=USED,
+            user_entra_id=users[(n + k) % len(users)].entra_id,
+            user_principal_name=None,
+            app_id=app.app_id,
+            app_display_name=app.display_name,
+            error_code=0 if k else 50126,
+        )
+        for n, app in enumerate(apps)
+        for k in range(3)
+    ]
+
+
+@pytest.fixture
+async def tenant(api) -> dict:
+    org, token = await organizations.create_organization(name="Counted")
+    conn = await connections.add_connection(
+        organization_id=org.id, tenant_id="cccccccc-0000-0000-0000-000000000003"
+    )
+    users = [records.User(entra_id=f"u-{i:04d}", display_name=f"Person {i:04d}")
+             for i in range(USERS)]  # fmt: skip
+    apps = [_app(n) for n in range(APPS)]
+    await inventory.upsert_users(connection_id=conn.id, users=users, seen_at=SEEN)
+    await inventory.upsert_apps(connection_id=conn.id, apps=apps, seen_at=SEEN)
+    assignments, grants = _access(apps, users)
+    await access.upsert_assignments(connection_id=conn.id, assignments=assignments, seen_at=SEEN)
+    await access.upsert_grants(connection_id=conn.id, grants=grants, seen_at=SEEN)
+    await signins.add_sign_ins(connection_id=conn.id, events=_sign_ins(apps, users))
+    everyone = await models.Application.get(entra_id=apps[-1].entra_id)
+    return {"token": token.secret, "big_app": encode_id("App", everyone.id)}
+
+
+async def _counted(api, token: str, query: str, **variables) -> tuple[int, dict]:
+    with counting() as tally:
+        data = await api.query(token, query, **variables)
+    return tally.count, data
+
+
+async def test_apps_page_costs_the_same_statements_for_5_and_50_apps(api, tenant):
+    small, few = await _counted(api, tenant["token"], APPS_PAGE, first=5)
+    large, many = await _counted(api, tenant["token"], APPS_PAGE, first=50)
+
+    assert len(few["apps"]["edges"]) == 5 and len(many["apps"]["edges"]) == 50
+    node = many["apps"]["edges"][12]["node"]
+    assert node["name"] == "App 012" and node["users"]["totalCount"] == 12 % 7 + 1
+    assert node["permissions"][0]["scopes"] == ["User.Read", "Mail.Read"]
+    assert sum(d["successes"] + d["failures"] for d in node["loginActivity"]) == 3
+    assert large == small, f"{small} statements for 5 apps, {large} for 50"
+
+
+async def test_an_app_with_100_users_costs_what_one_with_10_costs(api, tenant):
+    small, ten = await _counted(api, tenant["token"], APP, id=tenant["big_app"], first=10)
+    large, hundred = await _counted(api, tenant["token"], APP, id=tenant["big_app"], first=100)
+
+    assert len(ten["app"]["users"]["edges"]) == 10
+    assert len(hundred["app"]["users"]["edges"]) == 100
+    assert hundred["app"]["users"]["totalCount"] == USERS
+    assert large == small
+
+
+async def test_users_with_their_apps_cost_the_same_for_5_and_50_users(api, tenant):
+    small, _ = await _counted(api, tenant["token"], USERS_PAGE, first=5)
+    large, many = await _counted(api, tenant["token"], USERS_PAGE, first=50)
+
+    assert len(many["users"]["edges"]) == 50
+    assert all(edge["node"]["apps"] for edge in many["users"]["edges"])  # the big app at least
+    assert large == small
+
+
+async def test_app_users_cursor_walks_every_user_once_in_order(api, tenant):
+    seen, after = [], None
+    while True:
+        data = await api.query(tenant["token"], APP, id=tenant["big_app"], first=35, after=after)
+        users = data["app"]["users"]
+        seen += [e["node"]["user"]["displayName"] for e in users["edges"]]
+        if not users["pageInfo"]["hasNextPage"]:
+            break
+        after = users["pageInfo"]["endCursor"]
+    assert seen == [f"Person {i:04d}" for i in range(USERS)]
