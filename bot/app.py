@@ -83,7 +83,7 @@ def build_app(services: BotServices) -> AsyncApp:
     settings = services.settings
     secret = settings.slack_signing_secret
     common = {
-        "name": "appventory",
+        "name": "appventory.bolt",  # Bolt sets this logger's level: keep it a leaf
         "signing_secret": secret.get_secret_value() if secret else "",
         "client": services.slack.client,
     }

@@ -19,6 +19,7 @@ from graphql_api.errors import MaskUnexpected, NotFound, Unavailable
 from graphql_api.ids import decode_cursor, decode_int_id, decode_uuid_id
 from graphql_api.insight_fields import AppMutation, AppQuery
 from graphql_api.paging import Connection, page_size
+from graphql_api.shared import SharedReads
 from graphql_api.types import Activity, SyncRun, TenantConnection, User
 from sync_core.store import activity, connections, organizations, people, runs
 from sync_core.sync.service import request_sync
@@ -174,6 +175,7 @@ def build_schema(*, introspection: bool) -> strawberry.Schema:
         lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
         lambda: MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
         MaskUnexpected,
+        SharedReads,
     ]
     if not introspection:
         extensions.append(DisableIntrospection)

@@ -14,6 +14,7 @@ from sync_core.insights.overlaps import overlaps
 from sync_core.insights.problems import problematic_apps
 from sync_core.insights.rules import Thresholds
 from sync_core.insights.shadow import shadow_it
+from sync_core.store.insights import shared_reads
 
 __all__ = [
     "AppDetails",
@@ -34,5 +35,6 @@ __all__ = [
     "set_seat_cost",
     "set_stage",
     "shadow_it",
+    "shared_reads",
     "stage_history",
 ]

@@ -8,9 +8,12 @@ Inventory tables refer to each other by Entra ids, so the joins are on
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any
@@ -230,7 +233,37 @@ async def _grouped(
     return {(str(as_uuid(row["connection_id"])), row[attr]): row for row in rows}
 
 
-async def app_facts(
+# Within `shared_reads()`, identical app_facts reads share one answer (and one in-flight query).
+_SHARED: ContextVar[dict[tuple, asyncio.Future] | None] = ContextVar("shared_facts", default=None)
+
+
+@contextmanager
+def shared_reads() -> Iterator[None]:
+    """Answer identical app_facts reads once inside this block: one read-only request (a GraphQL
+    query asking for several insights) computes each tenant's figures once, not once per insight.
+    Writes inside the block would not be seen by later reads, so never wrap a mutation in it."""
+    token = _SHARED.set({})
+    try:
+        yield
+    finally:
+        _SHARED.reset(token)
+
+
+async def app_facts(**kwargs: Any) -> list[AppFacts]:
+    """Apps of the organization with their figures (see `_app_facts`), shared within
+    `shared_reads()`."""
+    shared = _SHARED.get()
+    if shared is None:
+        return await _app_facts(**kwargs)
+    key = tuple(
+        sorted((k, tuple(v) if isinstance(v, list | tuple) else v) for k, v in kwargs.items())
+    )
+    if key not in shared:
+        shared[key] = asyncio.ensure_future(_app_facts(**kwargs))
+    return list(await asyncio.shield(shared[key]))
+
+
+async def _app_facts(
     *,
     organization_id: uuid.UUID,
     window: Window,

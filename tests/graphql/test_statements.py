@@ -155,3 +155,25 @@ async def test_app_users_cursor_walks_every_user_once_in_order(api, tenant):
             break
         after = users["pageInfo"]["endCursor"]
     assert seen == [f"Person {i:04d}" for i in range(USERS)]
+
+
+INSIGHT_FIELDS = {
+    "shadowIt": "shadowIt { app { name } reasons }",
+    "overlaps": "overlaps { category apps { name } }",
+    "problematicApps": "problematicApps { name }",
+    "licenseWaste": "licenseWaste { app { name } inactiveSeats }",
+}
+
+
+async def test_insights_in_one_query_read_the_tenant_figures_once(api, tenant):
+    alone = {}
+    for name, selection in INSIGHT_FIELDS.items():
+        query = f"{{ insights {{ {selection} }} }}"
+        alone[name], data = await _counted(api, tenant["token"], query)
+        assert "errors" not in data, data
+    together, data = await _counted(
+        api, tenant["token"], "{ insights { " + " ".join(INSIGHT_FIELDS.values()) + " } }"
+    )
+    assert "errors" not in data, data
+    # Each query alone pays the token lookup and the tenant's figures; together they share both.
+    assert together < sum(alone.values()) - 2 * (len(alone) - 1), (together, alone)

@@ -91,3 +91,84 @@ async def test_soft_delete_keeps_history_and_a_returning_user_is_restored(store)
 
     await inventory.upsert_users(connection_id=conn.id, users=users[1:], seen_at=T1)
     assert len(await inventory.list_users(organization_id=org.id)) == 2
+
+
+PARIS = dt.timezone(dt.timedelta(hours=1))
+
+
+def _raw_columns(model: type[models.Model]) -> list[str]:
+    names = model._meta.fields_db_projection
+    return [names[f] for f in names if f not in ("id", "connection_id")]
+
+
+async def _stored(model: type[models.Model], connection_id) -> list[dict]:
+    """Rows exactly as the database holds them, bypassing the ORM's conversions."""
+    conn = model._meta.db
+    mark = "$1" if conn.capabilities.dialect == "postgres" else "?"
+    columns = ", ".join(_raw_columns(model))
+    table = model._meta.db_table
+    sql = f"SELECT {columns} FROM {table} WHERE connection_id = {mark} ORDER BY entra_id"
+    return [dict(row) for row in await conn.execute_query_dict(sql, [str(connection_id)])]
+
+
+async def test_upserted_rows_are_stored_exactly_as_tortoise_writes_them(store):
+    """The raw upsert binds the same values Tortoise's bulk_create would, on every backend."""
+    org, ours = await _connection("aaaaaaaa-0000-0000-0000-000000000000")
+    theirs = await connections.add_connection(
+        organization_id=org.id, tenant_id="bbbbbbbb-0000-0000-0000-000000000000"
+    )
+    users = [
+        records.User(entra_id="u-1", display_name="Ada", account_enabled=True,
+                     created_at=dt.datetime(2020, 5, 17, 8, 30, 15, 123456, tzinfo=PARIS)),
+        records.User(entra_id="u-2", display_name=None, account_enabled=False, created_at=None),
+        records.User(entra_id="u-3", mail="c@x.example", account_enabled=None),
+    ]  # fmt: skip
+    apps = [records.App(entra_id="sp-1", app_id="a-1", display_name="Zoom", tags=("x", "y"))]
+    await inventory.upsert_users(connection_id=ours.id, users=users, seen_at=T0)
+    await inventory.upsert_apps(connection_id=ours.id, apps=apps, seen_at=T0)
+    await models.DirectoryUser.bulk_create(
+        [models.DirectoryUser(connection_id=theirs.id, entra_id=u.entra_id,
+                              first_seen_at=T0, last_seen_at=T0, removed_at=None,
+                              **inventory._user_values(u))
+         for u in users]
+    )  # fmt: skip
+    await models.Application.bulk_create(
+        [models.Application(connection_id=theirs.id, entra_id="sp-1", first_seen_at=T0,
+                            last_seen_at=T0, **inventory._app_values(apps[0]))]
+    )  # fmt: skip
+    for model in (models.DirectoryUser, models.Application):
+        assert await _stored(model, ours.id) == await _stored(model, theirs.id)
+
+
+async def test_upserted_rows_read_back_equal_and_datetimes_still_filter_and_sort(store):
+    _, conn = await _connection()
+    created = dt.datetime(2020, 5, 17, 8, 30, 15, 123456, tzinfo=PARIS)
+    users = [
+        records.User(entra_id="u-1", display_name="Ada", account_enabled=True, created_at=created),
+        records.User(entra_id="u-2", account_enabled=False, created_at=created - dt.timedelta(1)),
+        records.User(entra_id="u-3", account_enabled=None, created_at=None),
+    ]
+    await inventory.upsert_users(connection_id=conn.id, users=users, seen_at=T0)
+    await inventory.upsert_users(connection_id=conn.id, users=users[:1], seen_at=T1)
+
+    ada = await models.DirectoryUser.get(entra_id="u-1")
+    assert (ada.entra_created_at, ada.account_enabled, ada.mail) == (created, True, None)
+    assert ada.entra_created_at.utcoffset() is not None
+    assert (ada.first_seen_at, ada.last_seen_at, ada.removed_at) == (T0, T1, None)
+    bo = await models.DirectoryUser.get(entra_id="u-2")
+    assert bo.account_enabled is False
+    by_creation = models.DirectoryUser.filter(entra_created_at__isnull=False)
+    assert await by_creation.order_by("entra_created_at").values_list("entra_id", flat=True) == [
+        "u-2",
+        "u-1",
+    ]
+    unseen = models.DirectoryUser.filter(last_seen_at__lt=T1).order_by("entra_id")
+    assert await unseen.values_list("entra_id", flat=True) == ["u-2", "u-3"]
+    # UTC, as the store stores it: on SQLite Tortoise compares datetimes as text, as before.
+    since = created.astimezone(dt.UTC)
+    assert await models.DirectoryUser.filter(entra_created_at__gte=since).count() == 1
+    assert await models.DirectoryUser.filter(account_enabled=False).count() == 1
+    app = records.App(entra_id="sp-1", app_id="a-1", display_name="Zoom", tags=("x",))
+    await inventory.upsert_apps(connection_id=conn.id, apps=[app], seen_at=T0)
+    row = await models.Application.get(entra_id="sp-1")
+    assert (row.tags, row.stage, row.seat_cost_amount) == (["x"], None, None)
