@@ -21,7 +21,6 @@ from sync_core.insights.records import (
 )
 from sync_core.insights.rules import SeatState
 from sync_core.store import insight_usage
-from sync_core.store import insights as store
 from sync_core.store.insight_usage import Seat
 from sync_core.store.insights import AppFacts
 
@@ -77,12 +76,9 @@ async def license_waste(
     `app_ids` and `name` (part of a name, any case) limit the read to those apps. Seats are
     read and judged about `SEATS_PER_STEP` at a time, yielding to the event loop in between.
     """
-    app_ids = await names.restrict(organization_id=organization_id, connection_id=connection_id,
-                                   app_ids=app_ids, name=name)  # fmt: skip
-    facts = await store.app_facts(
-        organization_id=organization_id, connection_id=connection_id, app_ids=app_ids,
-        window=rules.window(now=now, days=active_days),
-    )  # fmt: skip
+    facts = await names.facts_of(organization_id=organization_id, connection_id=connection_id,
+                                 window=rules.window(now=now, days=active_days),
+                                 app_ids=app_ids, name=name)  # fmt: skip
     result: list[LicenseWaste] = []
     for n, step in enumerate(steps([f for f in facts if f.assigned_users])):
         if n:

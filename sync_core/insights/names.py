@@ -10,6 +10,8 @@ import uuid
 from collections.abc import Sequence
 
 from sync_core.store import app_names
+from sync_core.store import insights as store
+from sync_core.store.insights import AppFacts, Window
 
 
 def named(names: Sequence[tuple[int, str]], *, search: str) -> list[int]:
@@ -66,3 +68,19 @@ async def restrict(
         organization_id=organization_id, search=name, connection_id=connection_id
     )
     return narrowed(app_ids, found)
+
+
+async def facts_of(
+    *,
+    organization_id: uuid.UUID,
+    connection_id: uuid.UUID | None,
+    window: Window,
+    app_ids: Sequence[int] | None,
+    name: str | None,
+) -> list[AppFacts]:
+    """The organization's apps with their figures, limited to `app_ids` and to names containing
+    `name` (the start of every tenant-wide insight read)."""
+    app_ids = await restrict(organization_id=organization_id, connection_id=connection_id,
+                             app_ids=app_ids, name=name)  # fmt: skip
+    return await store.app_facts(organization_id=organization_id, connection_id=connection_id,
+                                 window=window, app_ids=app_ids)  # fmt: skip

@@ -10,7 +10,6 @@ from sync_core.insights import names, rules
 from sync_core.insights.apps import summarise
 from sync_core.insights.records import ShadowApp, ShadowReason, UserRef
 from sync_core.store import insight_evidence
-from sync_core.store import insights as store
 from sync_core.store.insight_evidence import Sample
 from sync_core.store.insights import AppFacts, Window
 
@@ -34,12 +33,8 @@ async def shadow_it(
     `app_ids` and `name` (part of a name, any case) limit the read to those apps.
     """
     window = rules.window(now=now, days=active_days)
-    app_ids = await names.restrict(organization_id=organization_id, connection_id=connection_id,
-                                   app_ids=app_ids, name=name)  # fmt: skip
-    facts = await store.app_facts(
-        organization_id=organization_id, connection_id=connection_id, window=window,
-        app_ids=app_ids,
-    )  # fmt: skip
+    facts = await names.facts_of(organization_id=organization_id, connection_id=connection_id,
+                                 window=window, app_ids=app_ids, name=name)  # fmt: skip
     return await verdicts(
         facts, window=window, now=now, active_days=active_days, evidence_users=evidence_users
     )
