@@ -23,9 +23,11 @@ from appventory.localkey import LOCAL_KEY_PATH, ensure_local_key
 from appventory.progress import LiveProgress, summary
 from appventory.runtime import Runtime, open_runtime
 from appventory.web import create_app
+from sandbox.authcode import posted_form
 from sandbox.config import SandboxConfig, TenantSpec
 from sandbox.testing import running_sandbox
 from sync_core import consent, insights, records
+from sync_core.consent import ConsentError, ConsentResult, SignInRequired
 from sync_core.insights.records import AppStatus
 from sync_core.records import ActorType
 from sync_core.schedule import Scheduler
@@ -79,8 +81,9 @@ def _settings(
     )
 
 
-async def _consent(runtime: Runtime, organization_id, http: httpx.AsyncClient):
-    """The real admin-consent round trip; the sandbox's admin says yes at once."""
+async def _consent(runtime: Runtime, organization_id, http: httpx.AsyncClient) -> ConsentResult:
+    """The real round trip: admin consent, then the admin's sign-in (the sandbox's admin says
+    yes and signs in at once)."""
     url = await consent.begin(
         config=runtime.consent_config(),
         organization_id=organization_id,
@@ -88,12 +91,25 @@ async def _consent(runtime: Runtime, organization_id, http: httpx.AsyncClient):
         now=dt.datetime.now(dt.UTC),
     )
     answer = await http.get(url, follow_redirects=False)
-    params = dict(parse_qsl(urlsplit(answer.headers["location"]).query))
+    consented = dict(parse_qsl(urlsplit(answer.headers["location"]).query))
+    step = await _step(runtime, consented)
+    if isinstance(step, SignInRequired):
+        form = posted_form((await http.get(step.url, follow_redirects=False)).text)
+        if form is None:
+            raise ConsentError("the sandbox did not complete the sign-in")
+        step = await _step(runtime, form[1])
+    if not isinstance(step, ConsentResult):
+        raise ConsentError("the sandbox did not complete the sign-in")
+    return step
+
+
+async def _step(runtime: Runtime, params: dict[str, str]) -> ConsentResult | SignInRequired:
     return await consent.complete(
         config=runtime.consent_config(),
         params=params,
         now=dt.datetime.now(dt.UTC),
         check=lambda tenant: runtime.check_tenant(tenant, attempts=3),
+        prove=runtime.admin_proof(),
     )
 
 

@@ -27,7 +27,7 @@ from sync_core.store.db import Store, open_store
 from sync_core.sync.context import SyncOptions
 from sync_core.sync.engine import SyncEngine
 from sync_core.sync.service import InProcessRunner, Runner
-from sync_core.sync.tenant import TenantCheck, check_tenant
+from sync_core.sync.tenant import AdminSignIn, TenantCheck, check_tenant
 
 USER_AGENT = "AppVentory/0.1 (+read-only inventory sync)"
 
@@ -73,14 +73,29 @@ class Runtime:
     async def check_tenant(self, tenant_id: str, *, attempts: int = 1) -> TenantCheck:
         """Prove a tenant: a token works and /organization answers."""
         engine = self.require_engine()
-        graph = GraphClient(
+        return await check_tenant(self.graph_for(tenant_id), engine.tokens, attempts=attempts)
+
+    def graph_for(self, tenant_id: str) -> GraphClient:
+        """A Graph client for one tenant, outside any sync run."""
+        engine = self.require_engine()
+        return GraphClient(
             self.http,
             tokens=engine.tokens,
             tenant_id=tenant_id,
             graph_url=engine.graph_url,
             policy=engine.policy,
         )
-        return await check_tenant(graph, engine.tokens, attempts=attempts)
+
+    def admin_proof(self) -> AdminSignIn:
+        """Who signed in to a tenant, and whether they can grant its consent."""
+        self.require_engine()
+        if self.tokens is None:
+            raise SettingsError("signing in to a tenant needs the Entra client id and secret")
+        return AdminSignIn(
+            tokens=self.tokens,
+            client_id=self.settings.entra_client_id or "",
+            graph_for=self.graph_for,
+        )
 
 
 def sync_options(settings: Settings) -> SyncOptions:
@@ -127,6 +142,7 @@ async def _with_slack(runtime: Runtime, stack: AsyncExitStack) -> Runtime:
         consent_config=runtime.consent_config,
         # A fresh admin consent can take a little while to reach the token endpoint.
         check_tenant=lambda tenant: runtime.check_tenant(tenant, attempts=4),
+        admin_proof=runtime.admin_proof,
     )
     if runtime.engine is not None:
         runtime.engine.listeners.append(Alerts(services))

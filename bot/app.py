@@ -23,7 +23,7 @@ from bot.errors import handle_error
 from bot.handlers import actions, home
 from bot.middleware import ReplayGuard, attach
 from bot.services import BotServices, SlackClients
-from sync_core.consent import ConsentConfig
+from sync_core.consent import AdminProof, ConsentConfig
 from sync_core.crypto import Vault
 from sync_core.settings import Settings
 from sync_core.sync.service import Runner
@@ -64,6 +64,7 @@ def build_services(
     runner: Runner | None,
     consent_config: Callable[[], ConsentConfig],
     check_tenant: Callable[[str], Awaitable[TenantCheck]],
+    admin_proof: Callable[[], AdminProof],
 ) -> BotServices:
     """The services the door's handlers and notifier share, one set per process."""
     return BotServices(
@@ -74,6 +75,7 @@ def build_services(
         runner=runner,
         consent_config=consent_config,
         check_tenant=check_tenant,
+        admin_proof=admin_proof,
         admins=Admins(group=settings.slack_admin_group),
     )  # fmt: skip
 

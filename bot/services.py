@@ -16,7 +16,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from bot.access import Admins
-from sync_core.consent import ConsentConfig
+from sync_core.consent import AdminProof, ConsentConfig
 from sync_core.crypto import Vault
 from sync_core.settings import Settings
 from sync_core.store import slack as slack_store
@@ -133,6 +133,7 @@ class BotServices:
     runner: Runner | None
     consent_config: Callable[[], ConsentConfig]
     check_tenant: Callable[[str], Awaitable[TenantCheck]]
+    admin_proof: Callable[[], AdminProof]
     admins: Admins
     clock: Callable[[], dt.datetime] = utcnow
     workspaces: Workspaces = field(default_factory=Workspaces)

@@ -8,13 +8,14 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from urllib.parse import parse_qsl
 
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.adapter.starlette.async_handler import AsyncSlackRequestHandler
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.errors import SlackApiError
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from bot.app import build_app
@@ -22,13 +23,15 @@ from bot.handlers.sync import start
 from bot.messages import connect as connect_messages
 from bot.services import BotServices
 from sync_core import consent
-from sync_core.consent import CALLBACK_PATH, ConsentError, ConsentResult
-from sync_core.graph import TokenError
+from sync_core.consent import CALLBACK_PATH, ConsentError, ConsentResult, SignInRequired
+from sync_core.graph import GraphError, TokenError
 from sync_core.settings import SettingsError
 from sync_core.sync import hints
 
 log = logging.getLogger(__name__)
 STATE_KEY = "slack"
+# A sign-in answer is a code, a state and a session id: a few kilobytes at most.
+MAX_FORM_BYTES = 16_384
 PAGE_HEADERS = {
     # The callback URL carries the consent state: never leak it to another site.
     "Referrer-Policy": "no-referrer",
@@ -91,26 +94,40 @@ def page(status: int, title: str, text: str) -> HTMLResponse:
     return HTMLResponse(body, status_code=status, headers=PAGE_HEADERS)
 
 
-async def consent_callback(request: Request) -> HTMLResponse:
-    """Microsoft's admin-consent redirect: prove the tenant, record it, tell Slack, sync."""
+async def _answer(request: Request) -> dict[str, str]:
+    """Microsoft's answer: the query of a redirect, or the form of a form_post sign-in."""
+    if request.method != "POST":
+        return dict(request.query_params)
+    body = (await request.body())[:MAX_FORM_BYTES].decode("utf-8", "replace")
+    return dict(parse_qsl(body, keep_blank_values=True))
+
+
+async def consent_callback(request: Request) -> Response:
+    """Microsoft's redirects: after admin consent, on to the admin's sign-in; after the sign-in,
+    record the proven tenant, tell Slack, sync."""
     door = _door(request)
     if door is None:
         return page(404, "Nothing to do here", "AppVentory's Slack app is not configured.")
     services = door.services
     try:
-        result = await consent.complete(
-            config=services.consent_config(), params=dict(request.query_params),
-            now=services.now(), check=services.check_tenant,
+        step = await consent.complete(
+            config=services.consent_config(), params=await _answer(request),
+            now=services.now(), check=services.check_tenant, prove=services.admin_proof(),
         )  # fmt: skip
     except ConsentError as exc:
         return page(400, "Not connected", str(exc))
     except TokenError as exc:
         text = f"Microsoft refused a token for that tenant: {exc}. {hints.for_error(exc)}"
         return page(400, "Not connected", text + " Start again with /connect in Slack.")
+    except GraphError as exc:
+        text = f"Microsoft Graph would not say who signed in: {exc}. {hints.for_error(exc)}"
+        return page(400, "Not connected", text + " Start again with /connect in Slack.")
     except SettingsError as exc:
         return page(503, "Not connected", f"AppVentory is not fully configured: {exc}.")
-    name = result.check.name or result.check.tenant_id
-    told = await announce(services, result)
+    if isinstance(step, SignInRequired):
+        return RedirectResponse(step.url, status_code=302, headers=PAGE_HEADERS)
+    name = step.check.name or step.check.tenant_id
+    told = await announce(services, step)
     where = "Slack has the details and the first sync's progress." if told else (
         "The first sync has started; /connect status in Slack shows it."
     )
@@ -154,5 +171,6 @@ ROUTES = [
     Route("/slack/events", slack_endpoint, methods=["POST"]),
     Route("/slack/install", slack_endpoint, methods=["GET"]),
     Route("/slack/oauth_redirect", slack_endpoint, methods=["GET"]),
-    Route(CALLBACK_PATH, consent_callback, methods=["GET"]),
+    # GET after admin consent; POST (response_mode=form_post) after the admin's sign-in.
+    Route(CALLBACK_PATH, consent_callback, methods=["GET", "POST"]),
 ]

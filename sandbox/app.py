@@ -5,7 +5,7 @@ from __future__ import annotations
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 
-from sandbox import control, identity
+from sandbox import authcode, control, identity
 from sandbox.config import SandboxConfig
 from sandbox.faults import FaultMiddleware
 from sandbox.graph import routes as graph
@@ -17,7 +17,8 @@ def create_app(config: SandboxConfig) -> Starlette:
     """A fake login.microsoftonline.com + graph.microsoft.com serving `config`'s tenants."""
     sandbox = SandboxState(config)
     app = Starlette(
-        routes=[*control.ROUTES, *graph.ROUTES, *identity.ROUTES, *graph.FALLBACK],
+        routes=[*control.ROUTES, *graph.ROUTES, *identity.ROUTES, *authcode.ROUTES,
+                *graph.FALLBACK],
         middleware=[Middleware(RequestLogMiddleware, log=sandbox.requests),
                     Middleware(FaultMiddleware, injector=sandbox.faults)],
     )

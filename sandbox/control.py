@@ -65,7 +65,14 @@ def tenant_state(tenant: Tenant) -> dict[str, Any]:
     """The switches a test can flip."""
     return {"premium": tenant.premium, "granted_roles": tenant.granted_roles,
             "consented": tenant.consented, "consent_error": tenant.consent_error,
-            "delta_epoch": tenant.delta_epoch, "tokens_not_before": tenant.tokens_not_before}
+            "delta_epoch": tenant.delta_epoch, "tokens_not_before": tenant.tokens_not_before,
+            "signin_as": tenant.signin_as, "admin": _admin_upn(tenant)}
+
+
+def _admin_upn(tenant: Tenant) -> str | None:
+    """The UPN the sign-in page uses by default (the first Global Administrator)."""
+    admin = tenant.admin_index()
+    return None if admin is None else tenant.users.identity(admin)[1]
 
 
 async def info(request: Request) -> Response:
@@ -153,7 +160,7 @@ async def state(request: Request) -> Response:
 def apply_state(tenant: Tenant, changes: dict[str, Any], *, now: float) -> None:
     """Flip tenant switches as the control API asks."""
     known = {"premium", "granted_roles", "consented", "expire_tokens", "reset_delta",
-             "consent_error"}
+             "consent_error", "signin_as", "directory_roles"}
     if set(changes) - known:
         raise ControlError(400, f"unknown state fields: {sorted(set(changes) - known)}")
     if "premium" in changes:
@@ -170,10 +177,25 @@ def apply_state(tenant: Tenant, changes: dict[str, Any], *, now: float) -> None:
             tenant.consented = False
     if "consent_error" in changes:
         tenant.consent_error = changes["consent_error"] or None
+    if "signin_as" in changes:
+        tenant.signin_as = changes["signin_as"] or None
+    if "directory_roles" in changes:
+        _set_directory_roles(tenant, changes["directory_roles"])
     if changes.get("expire_tokens"):
         tenant.tokens_not_before = float(int(now) + 1)
     if changes.get("reset_delta"):
         tenant.delta_epoch += 1
+
+
+def _set_directory_roles(tenant: Tenant, roles: Any) -> None:
+    """{"<upn or id>": ["<role template id>", ...]}: replace those users' directory roles."""
+    if not isinstance(roles, dict):
+        raise ControlError(400, "directory_roles must map a user to a list of role template ids")
+    for key, templates in roles.items():
+        user = tenant.find_user(str(key))
+        if user is None:
+            raise ControlError(400, f"no such user: {key}")
+        tenant.directory_roles[user] = {str(t) for t in templates or ()}
 
 
 async def clock(request: Request) -> Response:

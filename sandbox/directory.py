@@ -29,6 +29,7 @@ from sandbox.catalog import GRAPH_APP_ID, MICROSOFT_APPS
 from sandbox.config import TenantSpec
 from sandbox.people import DEPARTMENTS
 from sandbox.randomness import hash64, unit
+from sandbox.roles import GLOBAL_ADMINISTRATOR
 from sandbox.signins import SignInLog
 from sandbox.users import UserFactory
 
@@ -69,6 +70,10 @@ class Tenant:
         self.assignments: list[Assignment] = []
         self.grants: list[Grant] = []
         self.changes: list[Change] = []
+        # Directory role template ids per user index; the first enabled member is a Global
+        # Administrator, the one the sandbox's sign-in page signs in unless told otherwise.
+        self.directory_roles: dict[int, set[str]] = {self._first_member(): {GLOBAL_ADMINISTRATOR}}
+        self.signin_as: str | None = None
         self._by_sp: dict[str, App] = {}
         self._by_app_id: dict[str, App] = {}
         self._user_ids: dict[str, int] | None = None
@@ -207,6 +212,15 @@ class Tenant:
         if found is None:
             found = self._upns.get(key.lower())
         return found if found is not None and self.is_live_user(found) else None
+
+    def _first_member(self) -> int:
+        return next(i for i in range(self.base_users)
+                    if self.users.is_enabled(i) and not self.users.is_guest(i))
+
+    def admin_index(self) -> int | None:
+        """The tenant's first Global Administrator (who the sandbox signs in by default)."""
+        return min((i for i, roles in self.directory_roles.items()
+                    if GLOBAL_ADMINISTRATOR in roles), default=None)
 
     def _index_users(self) -> None:
         self._user_ids, self._upns = {}, {}

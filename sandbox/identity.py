@@ -1,4 +1,5 @@
-"""The Microsoft identity platform: discovery, client-credentials tokens, admin consent."""
+"""The Microsoft identity platform: discovery, client-credentials and auth-code tokens,
+admin consent."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
+from sandbox import authcode
 from sandbox.directory import Tenant
 from sandbox.requestlog import mark_tenant
 from sandbox.state import SandboxState
@@ -134,13 +136,28 @@ async def token(request: Request) -> Response:
     grant_type = form.get("grant_type")
     if not grant_type:
         return missing_parameter(request, "grant_type")
-    if grant_type != "client_credentials":
+    if grant_type not in ("client_credentials", "authorization_code"):
         return sts_error(request, 400, "unsupported_grant_type", 70003,
                          f"The app requested an unsupported grant type '{grant_type}'.")
     client_id, secret = _credentials(request, form)
     if not client_id:
         return missing_parameter(request, "client_id")
+    if grant_type == "authorization_code":
+        return _redeem(request, sandbox, tenant, client_id, secret, form)
     return _issue(request, sandbox, tenant, client_id, secret, form)
+
+
+def _redeem(request: Request, sandbox: SandboxState, tenant: Tenant, client_id: str,
+            secret: str | None, form: dict[str, str]) -> Response:
+    """The auth-code grant: the client authenticates, then the code is checked and spent."""
+    refused = _credential_error(request, sandbox, tenant, client_id, secret, form)
+    if refused is not None:
+        return refused
+    try:
+        body = authcode.redeem(sandbox, tenant, form)
+    except authcode.GrantRefused as exc:
+        return sts_error(request, 400, exc.error, exc.code, exc.description)
+    return JSONResponse(body, headers={"Cache-Control": "no-store, no-cache"})
 
 
 def _issue(request: Request, sandbox: SandboxState, tenant: Tenant, client_id: str,

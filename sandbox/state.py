@@ -7,6 +7,7 @@ import random
 import re
 import secrets
 import time
+from typing import Any
 
 from sandbox.churn import apply_churn
 from sandbox.clock import Clock
@@ -38,6 +39,8 @@ class SandboxState:
         key = config.signing_key or secrets.token_bytes(32)
         self.access_tokens = AccessTokens(key)
         self.page_tokens = PageTokens(key)
+        # Authorization codes of the sign-in flow (sandbox/authcode.py), by code.
+        self.auth_codes: dict[str, Any] = {}
         self.throttle = Throttle(config.throttling)
         self.faults = FaultInjector(config.faults)
         self.requests = RequestLog(config.request_log_size)

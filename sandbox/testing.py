@@ -121,7 +121,8 @@ class RunningSandbox:
         return await self.control("POST", "faults", {"script": list(faults)})
 
     async def set_state(self, tenant_id: str | None = None, **state: Any) -> dict[str, Any]:
-        """premium=, granted_roles=, consented=, expire_tokens=, reset_delta=, consent_error=."""
+        """premium=, granted_roles=, consented=, expire_tokens=, reset_delta=, consent_error=,
+        signin_as= (UPN the sign-in page signs in), directory_roles= ({upn: [role ids]})."""
         return await self.control("POST", f"tenants/{tenant_id or self.tenant_id}/state", state)
 
     async def set_throttling(self, **limits: Any) -> dict[str, Any]:

@@ -83,6 +83,11 @@ def _users(call: GraphCall, segments: list[str]) -> Endpoint:
     if len(segments) == 3 and segments[2].lower() == "approleassignments":
         return Endpoint("users/appRoleAssignments",
                         lambda: users.list_user_assignments(call, key))
+    nav = segments[2].lower()
+    if len(segments) == 4 and nav in ("memberof", "transitivememberof") and (
+            segments[3].lower() == "microsoft.graph.directoryrole"):
+        return Endpoint("users/memberOf", lambda: users.list_directory_roles(
+            call, key, transitive=nav == "transitivememberof"))
     raise unknown_segment(segments[3] if segments[2].lower() == "approleassignments"
                           else segments[2])
 

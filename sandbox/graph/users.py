@@ -12,6 +12,7 @@ from sandbox.graph.auth import USER_ASSIGNMENTS, USERS
 from sandbox.graph.call import GraphCall, Resource, entity_response, list_response
 from sandbox.graph.errors import GraphError, not_found
 from sandbox.graph.paging import Items
+from sandbox.roles import role_object
 from sandbox.users import USER_DEFAULT, USER_PROPERTIES, USER_SINGLE_ONLY
 
 USER = Resource("user", USER_PROPERTIES, USER_DEFAULT, USER_SINGLE_ONLY)
@@ -117,3 +118,29 @@ def list_user_assignments(call: GraphCall, key: str) -> dict[str, Any]:
     uid = tenant.users.user_id(user)
     return list_response(call, resource=ASSIGNMENT, context=f"users('{uid}')/appRoleAssignments",
                          route=f"users/{uid}/appRoleAssignments", source=source)
+
+
+DIRECTORY_ROLE = Resource("directoryRole", frozenset(
+    {"id", "displayName", "description", "roleTemplateId"}))
+
+
+def list_directory_roles(call: GraphCall, key: str, *, transitive: bool) -> dict[str, Any]:
+    """GET /users/{id}/(transitive)memberOf/microsoft.graph.directoryRole (needs advanced
+    query: ConsistencyLevel: eventual, as Graph documents for OData casts on memberOf)."""
+    call.caller.require(USERS)
+    if call.headers.get("consistencylevel", "").lower() != "eventual":
+        raise GraphError(400, "Request_UnsupportedQuery",
+                         "The specified type cast is only supported with advanced queries: "
+                         "add the ConsistencyLevel: eventual header and $count=true.")
+    tenant = call.caller.tenant
+    user = find_user(call, key)
+    roles = [role_object(t, tenant_id=tenant.id)
+             for t in sorted(tenant.directory_roles.get(user, ()))]
+
+    def source(select: list[str] | None) -> Callable[[int], Items]:
+        return lambda start: ((j, roles[j]) for j in range(start, len(roles)))
+    uid = tenant.users.user_id(user)
+    nav = "transitiveMemberOf" if transitive else "memberOf"
+    return list_response(call, resource=DIRECTORY_ROLE,
+                         context="directoryObjects/microsoft.graph.directoryRole",
+                         route=f"users/{uid}/{nav}/microsoft.graph.directoryRole", source=source)

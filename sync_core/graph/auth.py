@@ -175,7 +175,23 @@ class TokenProvider:
     def _lock(self, tenant_id: str) -> asyncio.Lock:
         return self._locks.setdefault(tenant_id, asyncio.Lock())
 
+    def browser_url(self, url: str) -> str:
+        """Where a person's browser goes for an authority URL (the sandbox, in local mode)."""
+        return self._http.rewrite(url)
+
+    async def sign_in_app(self, tenant_id: str) -> msal.ConfidentialClientApplication:
+        """A fresh app for a person's sign-in to the tenant: its user tokens stay out of the
+        app-only cache."""
+        if not _TENANT.match(tenant_id) or tenant_id.lower() in _MULTI_TENANT_ALIASES:
+            raise TenantNotFound(f"not a tenant id: {tenant_id!r}", code="invalid_tenant")
+        return await self._construct(tenant_id)
+
     async def _build(self, tenant_id: str) -> msal.ConfidentialClientApplication:
+        app = await self._construct(tenant_id)
+        self._apps[tenant_id] = app
+        return app
+
+    async def _construct(self, tenant_id: str) -> msal.ConfidentialClientApplication:
         """Construct the tenant's app in a thread: its constructor does tenant discovery."""
         secret = self._secret
         if not isinstance(secret, str):
@@ -192,5 +208,4 @@ class TokenProvider:
             )
         except _TRANSIENT as exc:
             raise _construction_error(exc, tenant_id=tenant_id) from exc
-        self._apps[tenant_id] = app
         return app

@@ -18,6 +18,10 @@ class PendingConsent:
     organization_id: uuid.UUID
     actor: records.Actor
     context: dict
+    # The tenant this request may connect (None: any, until Microsoft names one).
+    tenant_id: str | None = None
+    # MSAL's auth-code flow when this is the admin sign-in step, else None.
+    signin_flow: dict | None = None
 
 
 async def create(
@@ -27,6 +31,8 @@ async def create(
     actor: records.Actor,
     expires_at: dt.datetime,
     context: dict,
+    tenant_id: str | None = None,
+    signin_flow: dict | None = None,
 ) -> None:
     """Remember a state value (by hash) until it is used or expires."""
     await models.ConsentRequest.create(
@@ -37,6 +43,8 @@ async def create(
         actor_name=actor.name,
         expires_at=expires_at,
         context=context,
+        tenant_id=tenant_id,
+        signin_flow=signin_flow,
     )
 
 
@@ -52,4 +60,6 @@ async def consume(*, state_hash: str, now: dt.datetime) -> PendingConsent | None
         organization_id=row.organization_id,  # type: ignore[attr-defined]
         actor=records.Actor(ActorType(row.actor_type), row.actor_id, row.actor_name),
         context=row.context or {},
+        tenant_id=row.tenant_id,
+        signin_flow=row.signin_flow,
     )

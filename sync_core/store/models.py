@@ -139,6 +139,11 @@ class ConsentRequest(Model):
     actor_id = fields.CharField(max_length=128, null=True)
     actor_name = fields.CharField(max_length=256, null=True)
     context = fields.JSONField(default=dict)
+    # The tenant this request may connect: named up front (refresh, re-grant) or proven by
+    # Microsoft's consent redirect before the admin sign-in step.
+    tenant_id = fields.CharField(max_length=64, null=True)
+    # MSAL's auth-code flow (PKCE verifier, nonce) for the admin sign-in step; null before it.
+    signin_flow = fields.JSONField(null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
     expires_at = fields.DatetimeField()
     used_at = fields.DatetimeField(null=True)

@@ -21,6 +21,7 @@ from slack_sdk.signature import SignatureVerifier
 from appventory.runtime import Runtime
 from appventory.web import create_app
 from bot.services import BotServices
+from sandbox.authcode import posted_form
 from sandbox.testing import RunningSandbox, running_sandbox
 from sync_core.crypto import generate_key
 from sync_core.graph import RetryPolicy
@@ -237,6 +238,23 @@ class Entra:
         response = await self.sandbox.client.get(url.replace(LOGIN_HOST, self.sandbox.base_url))
         assert response.status_code == 302, response.text
         return response.headers["location"]
+
+    async def complete(self, bot: Bot, callback: str) -> httpx.Response:
+        """Hand Microsoft's consent redirect to AppVentory, which sends the browser on to sign
+        in; the sandbox signs its admin in at once. AppVentory's last page."""
+        step = await bot.http.get(callback)
+        if step.status_code != 302:
+            return step
+        return await self.sign_in(bot, step.headers["location"])
+
+    async def sign_in(self, bot: Bot, url: str) -> httpx.Response:
+        """The sign-in page: the sandbox answers with a form_post page, which a browser would
+        submit to AppVentory's callback."""
+        response = await self.sandbox.client.get(url.replace(LOGIN_HOST, self.sandbox.base_url))
+        form = posted_form(response.text)
+        assert form is not None, response.text
+        action, fields = form
+        return await bot.http.post(action, data=fields)
 
 
 LOGIN_HOST = "https://login.microsoftonline.com"

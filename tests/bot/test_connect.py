@@ -41,7 +41,7 @@ async def test_connecting_ends_in_a_page_a_slack_message_and_a_first_sync(entra_
     assert query["redirect_uri"] == ["https://appventory.test/connect/microsoft/callback"]
 
     callback = await entra.follow(link)
-    page = await bot.http.get(callback)
+    page = await entra.complete(bot, callback)
     assert page.status_code == 200
     assert page.headers["referrer-policy"] == "no-referrer"
     assert "Connected Contoso" in page.text and "You can close this tab" in page.text
@@ -69,7 +69,7 @@ async def test_connecting_ends_in_a_page_a_slack_message_and_a_first_sync(entra_
 async def test_a_reused_consent_link_is_refused_and_changes_nothing(entra_bot):
     bot, entra = entra_bot
     callback = await entra.follow(await _consent_link(bot))
-    assert (await bot.http.get(callback)).status_code == 200
+    assert (await entra.complete(bot, callback)).status_code == 200
     await bot.settle()
     trail = await activity.list_activities(organization_id=bot.organization_id)
     again = await bot.http.get(callback)
@@ -101,7 +101,7 @@ async def test_a_member_gets_a_refusal_not_a_consent_link(entra_bot):
 
 async def _connected(bot, entra):
     callback = await entra.follow(await _consent_link(bot))
-    await bot.http.get(callback)
+    await entra.complete(bot, callback)
     await bot.settle()
     bot.slack.calls.clear()
 

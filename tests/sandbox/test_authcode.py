@@ -1,0 +1,99 @@
+"""The sandbox's sign-in (auth-code flow with PKCE) and directory roles, as Microsoft does them:
+codes are single use and bound to tenant, redirect URI and verifier; role casts need an
+advanced query."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+
+from sandbox.authcode import posted_form
+from sandbox.config import SandboxConfig, TenantSpec
+
+REDIRECT = "https://app.example/cb"
+VERIFIER = "v" * 50
+CHALLENGE = base64.urlsafe_b64encode(hashlib.sha256(VERIFIER.encode()).digest()).decode().rstrip(
+    "="
+)
+
+
+async def _code(client, config, **extra) -> str:
+    response = await client.get(f"/{config.primary.tenant_id}/oauth2/v2.0/authorize", params={
+        "client_id": config.client_id, "response_type": "code", "redirect_uri": REDIRECT,
+        "scope": "openid profile", "state": "s1", "nonce": "n1", "code_challenge": CHALLENGE,
+        "code_challenge_method": "S256", **extra})  # fmt: skip
+    assert response.status_code == 302, response.text
+    query = parse_qs(urlsplit(response.headers["location"]).query)
+    assert query["state"] == ["s1"]
+    return query["code"][0]
+
+
+def _redeem_form(config, code: str, **extra) -> dict[str, str]:
+    return {"grant_type": "authorization_code", "client_id": config.client_id,
+            "client_secret": config.client_secret, "code": code, "redirect_uri": REDIRECT,
+            "code_verifier": VERIFIER, **extra}  # fmt: skip
+
+
+def _claims(token: str) -> dict:
+    part = token.split(".")[1]
+    return json.loads(base64.urlsafe_b64decode(part + "=" * (-len(part) % 4)))
+
+
+async def test_the_admin_signs_in_and_the_code_is_spent_once(client, config):
+    tid = config.primary.tenant_id
+    code = await _code(client, config)
+    answer = await client.post(f"/{tid}/oauth2/v2.0/token", data=_redeem_form(config, code))
+    assert answer.status_code == 200
+    claims = _claims(answer.json()["id_token"])
+    admin = (await client.get(f"/_sandbox/tenants/{tid}/state")).json()["admin"]
+    assert (claims["tid"], claims["aud"], claims["nonce"]) == (tid, config.client_id, "n1")
+    assert claims["preferred_username"] == admin
+    again = await client.post(f"/{tid}/oauth2/v2.0/token", data=_redeem_form(config, code))
+    assert again.status_code == 400 and "AADSTS54005" in again.json()["error_description"]
+
+
+@pytest.mark.parametrize(("change", "aadsts"), [
+    ({"code_verifier": "w" * 50}, "AADSTS501481"),
+    ({"redirect_uri": "https://evil.example/cb"}, "AADSTS50148"),
+    ({"client_secret": "wrong"}, "AADSTS7000215"),
+])  # fmt: skip
+async def test_a_code_needs_its_verifier_redirect_and_the_client_secret(client, config, change,
+                                                                       aadsts):  # fmt: skip
+    code = await _code(client, config)
+    answer = await client.post(f"/{config.primary.tenant_id}/oauth2/v2.0/token",
+                               data=_redeem_form(config, code, **change))  # fmt: skip
+    assert answer.status_code in (400, 401) and aadsts in answer.json()["error_description"]
+
+
+@pytest.mark.parametrize("config", [SandboxConfig(tenants=[TenantSpec(seed=1, users=20),
+                                                           TenantSpec(seed=2, users=20)])])
+async def test_a_code_from_one_tenant_is_refused_by_another(client, config):
+    code = await _code(client, config)
+    other = config.tenants[1].tenant_id
+    answer = await client.post(f"/{other}/oauth2/v2.0/token", data=_redeem_form(config, code))
+    assert answer.status_code == 400 and "AADSTS70000" in answer.json()["error_description"]
+
+
+async def test_form_post_answers_with_a_page_that_posts_back(client, config):
+    response = await client.get(f"/{config.primary.tenant_id}/oauth2/v2.0/authorize", params={
+        "client_id": config.client_id, "response_type": "code", "redirect_uri": REDIRECT,
+        "scope": "openid", "state": "s2", "response_mode": "form_post"})  # fmt: skip
+    action, fields = posted_form(response.text)
+    assert action == REDIRECT and fields["state"] == "s2" and fields["code"]
+
+
+async def test_directory_roles_need_an_advanced_query(graph, config):
+    tid = config.primary.tenant_id
+    admin = (await graph.get(f"/_sandbox/tenants/{tid}/state")).json()["admin"]
+    path = f"/v1.0/users/{admin}/transitiveMemberOf/microsoft.graph.directoryRole"
+    plain = await graph.get(path)
+    assert plain.status_code == 400
+    answer = await graph.get(path, params={"$count": "true"},
+                             headers={"ConsistencyLevel": "eventual"})  # fmt: skip
+    [role] = answer.json()["value"]
+    assert (role["displayName"], role["roleTemplateId"]) == (
+        "Global Administrator", "62e90394-69f5-4237-9190-012177145e10")
