@@ -11,7 +11,7 @@ import typer
 
 from appventory.runtime import Runtime
 from bot import manifest
-from bot.install import INSTALL_PATH, invite_key, invite_token
+from bot.install import INSTALL_PATH, create_invite
 from sync_core import records
 from sync_core.records import ActorType
 from sync_core.settings import SettingsError
@@ -57,13 +57,18 @@ def register(app: typer.Typer, *, settings: Callable[..., Any], with_runtime: Ca
     def install_link_command(
         org: Annotated[uuid.UUID, typer.Option("--org", help="Organization id.")],
     ) -> None:
-        """An install link (valid 7 days) that joins a new workspace to this organization."""
+        """A single-use install link (valid 7 days) that joins a new workspace to this
+        organization."""
         loaded = settings()
-        with_runtime(loaded, lambda _: organizations.get_organization(organization_id=org))
-        token = invite_token(
-            organization_id=org, key=invite_key(loaded), now=dt.datetime.now(dt.UTC)
+        now = dt.datetime.now(dt.UTC)
+        token, expires_at = with_runtime(
+            loaded, lambda _: create_invite(organization_id=org, now=now)
         )
         typer.echo(f"{loaded.public_url}{INSTALL_PATH}?org={token}")
+        typer.echo(
+            f"Single use: the first workspace that installs with it joins organization {org}; "
+            f"it expires {expires_at.astimezone(dt.UTC):%Y-%m-%d %H:%M} UTC."
+        )
 
     @slack_app.command("manifest")
     def manifest_command(

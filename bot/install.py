@@ -1,17 +1,21 @@
 """Multi-workspace install: Bolt's OAuth flow on our database (tokens encrypted), binding each
-workspace to an organization, and signed invite links to join an existing one."""
+workspace to an organization, and single-use invite links to join an existing one."""
 
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import hmac
 import html
 import logging
 import secrets
 import uuid
 from typing import Any
 
+from slack_bolt.error import BoltError
+from slack_bolt.oauth.async_callback_options import (
+    AsyncCallbackOptions,
+    AsyncFailureArgs,
+    AsyncSuccessArgs,
+)
 from slack_bolt.oauth.async_oauth_flow import AsyncOAuthFlow
 from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
 from slack_bolt.request.async_request import AsyncBoltRequest
@@ -21,9 +25,10 @@ from slack_sdk.oauth.installation_store.async_installation_store import AsyncIns
 from slack_sdk.oauth.state_store.async_state_store import AsyncOAuthStateStore
 
 from bot.services import BotServices
-from sync_core.crypto import Vault, parse_keys
-from sync_core.settings import Settings
+from sync_core.crypto import Vault
 from sync_core.store import slack as slack_store
+from sync_core.store import slack_invites
+from sync_core.store.slack_invites import InviteStatus
 
 log = logging.getLogger(__name__)
 INSTALL_PATH, REDIRECT_PATH = "/slack/install", "/slack/oauth_redirect"
@@ -41,34 +46,16 @@ STATE_SECONDS = 600
 INVITE_TTL = dt.timedelta(days=7)
 
 
-def invite_key(settings: Settings) -> bytes:
-    """The key that signs invite links (derived from APPVENTORY_SECRET_KEY)."""
-    key = parse_keys(settings.secret_key.get_secret_value())[0]
-    return hashlib.sha256(b"appventory slack invite\0" + key.encode()).digest()
-
-
-def _sign(payload: str, key: bytes) -> str:
-    return hmac.new(key, payload.encode(), hashlib.sha256).hexdigest()[:32]
-
-
-def invite_token(*, organization_id: uuid.UUID, key: bytes, now: dt.datetime) -> str:
-    """A token that lets one install join this organization, valid for a week."""
-    payload = f"{organization_id}.{int((now + INVITE_TTL).timestamp())}"
-    return f"{payload}.{_sign(payload, key)}"
-
-
-def read_invite(token: str, *, key: bytes, now: dt.datetime) -> uuid.UUID | None:
-    """The organization of a valid, unexpired invite token; None otherwise."""
-    payload, _, signature = token.rpartition(".")
-    org, _, expires = payload.partition(".")
-    if not hmac.compare_digest(signature, _sign(payload, key)) or not expires.isdigit():
-        return None
-    if int(expires) < now.timestamp():
-        return None
-    try:
-        return uuid.UUID(org)
-    except ValueError:
-        return None
+async def create_invite(
+    *, organization_id: uuid.UUID, now: dt.datetime
+) -> tuple[str, dt.datetime]:
+    """A new install link's token, which lets one workspace join this organization, and when
+    it expires."""
+    token = secrets.token_urlsafe(32)
+    invite = await slack_invites.create(
+        token=token, organization_id=organization_id, expires_at=now + INVITE_TTL
+    )
+    return token, invite.expires_at
 
 
 def _record(installation: Installation | Bot) -> slack_store.Installation:
@@ -167,27 +154,57 @@ class StateStore(AsyncOAuthStateStore):
     def logger(self) -> logging.Logger:
         return log
 
-    async def async_issue(self, *args: Any, organization_id: uuid.UUID | None = None,
+    async def async_issue(self, *args: Any, invite_id: uuid.UUID | None = None,
                           **kwargs: Any) -> str:  # fmt: skip
         state = secrets.token_urlsafe(32)
         expires_at = self._services.now() + dt.timedelta(seconds=STATE_SECONDS)
-        await slack_store.issue_oauth_state(
-            state=state, expires_at=expires_at, organization_id=organization_id
-        )
+        await slack_store.issue_oauth_state(state=state, expires_at=expires_at, invite_id=invite_id)
         return state
 
     async def async_consume(self, state: str) -> bool:
         return await slack_store.consume_oauth_state(state=state or "", now=self._services.now())
 
 
-def _page(status: int, title: str, text: str) -> BoltResponse:
+def _page(status: int, title: str, text: str, **headers: str) -> BoltResponse:
     body = (
         "<!doctype html><meta charset=utf-8><title>AppVentory</title>"
         f"<h1>{html.escape(title)}</h1><p>{html.escape(text)}</p>"
     )
     return BoltResponse(status=status, body=body, headers={
-        "Content-Type": "text/html; charset=utf-8", "Referrer-Policy": "no-referrer",
+        "Content-Type": "text/html; charset=utf-8", "Referrer-Policy": "no-referrer", **headers,
     })  # fmt: skip
+
+
+NEW_LINK = "Ask your AppVentory operator for a new one (appventory slack install-link)."
+# Why an invite link cannot be used (None: it was never issued, or was changed).
+REFUSALS: dict[InviteStatus | None, tuple[int, str, str]] = {
+    None: (400, "This install link is not valid", f"It was changed or never issued. {NEW_LINK}"),
+    InviteStatus.USED: (410, "This install link was already used",
+                        f"Each link lets one workspace join its organization. {NEW_LINK} A "
+                        "workspace that already joined reinstalls from /slack/install."),
+    InviteStatus.EXPIRED: (410, "This install link has expired",
+                           f"Links are valid for {INVITE_TTL.days} days. {NEW_LINK}"),
+}  # fmt: skip
+
+
+class InviteRefused(BoltError):
+    """The install completed, but its invite link was used by another install first, or expired."""
+
+    def __init__(self, status: InviteStatus) -> None:
+        super().__init__(f"invite link {status}")
+        self.status = status
+
+
+async def _callback_failure(args: AsyncFailureArgs) -> BoltResponse:
+    """Bolt's failure page, or ours when the invite link was refused at the end of an install."""
+    if not isinstance(args.error, InviteRefused):
+        return await args.default.failure(args)
+    forget_state = args.settings.state_utils.build_set_cookie_for_deletion()
+    return _page(*REFUSALS[args.error.status], **{"Set-Cookie": forget_state})
+
+
+async def _callback_success(args: AsyncSuccessArgs) -> BoltResponse:
+    return await args.default.success(args)
 
 
 class InstallFlow(AsyncOAuthFlow):
@@ -196,35 +213,49 @@ class InstallFlow(AsyncOAuthFlow):
     def __init__(self, services: BotServices, *, settings: AsyncOAuthSettings) -> None:
         super().__init__(client=services.slack.client, settings=settings)
         self.services = services
-        self._key = invite_key(services.settings)
 
-    def _invited(self, request: AsyncBoltRequest) -> tuple[bool, uuid.UUID | None]:
+    async def _invite(
+        self, request: AsyncBoltRequest
+    ) -> tuple[InviteStatus | None, uuid.UUID | None]:
+        """The status and id of the request's invite link: (USABLE, None) without one."""
         token = (request.query.get("org") or [None])[0]
         if not token:
-            return True, None
-        org = read_invite(token, key=self._key, now=self.services.now())
-        return org is not None, org
+            return InviteStatus.USABLE, None
+        invite = await slack_invites.find(token=token)
+        if invite is None:
+            return None, None
+        return invite.status(now=self.services.now()), invite.id
 
     async def handle_installation(self, request: AsyncBoltRequest) -> BoltResponse:
-        valid, _ = self._invited(request)
-        if not valid:
-            return _page(400, "This install link is not valid",
-                         "It is expired or was changed. Ask your AppVentory operator for a new "
-                         "one (appventory slack install-link).")  # fmt: skip
+        status, _ = await self._invite(request)
+        if status is not InviteStatus.USABLE:
+            return _page(*REFUSALS[status])
         return await super().handle_installation(request)
 
     async def issue_new_state(self, request: AsyncBoltRequest) -> str:
-        _, organization_id = self._invited(request)
-        return await self.settings.state_store.async_issue(organization_id=organization_id)
+        _, invite_id = await self._invite(request)
+        return await self.settings.state_store.async_issue(invite_id=invite_id)
+
+    async def handle_callback(self, request: AsyncBoltRequest) -> BoltResponse:
+        error, state = (request.query.get(key, [None])[0] for key in ("error", "state"))
+        if error is not None and state:
+            # Bolt answers Slack's error redirect (the user pressed Cancel: error=access_denied)
+            # without using the state; use it here so it cannot complete an install later.
+            await self.settings.state_store.async_consume(state)
+        return await super().handle_callback(request)
 
     async def store_installation(self, request: AsyncBoltRequest, installation: Installation):
         state = (request.query.get("state") or [""])[0]
-        invited = await slack_store.oauth_state_organization(state=state) if state else None
-        workspace, created = await slack_store.install(
-            vault=self.services.vault, installation=_record(installation),
-            invited_organization_id=invited,
-            alert_channel_id=installation.incoming_webhook_channel_id,
-        )  # fmt: skip
+        invite_id = await slack_store.oauth_state_invite(state=state) if state else None
+        try:
+            workspace, created = await slack_store.install(
+                vault=self.services.vault, installation=_record(installation),
+                invite_id=invite_id, alert_channel_id=installation.incoming_webhook_channel_id,
+            )  # fmt: skip
+        except slack_invites.InviteUnusable as refused:
+            log.info("install in %s refused: its invite link is %s", installation.team_id,
+                     refused.status)  # fmt: skip
+            raise InviteRefused(refused.status) from refused
         self.services.workspaces.forget(workspace.team_id)
         log.info("installed in %s (organization %s, new: %s)", workspace.team_id,
                  workspace.organization_id, created)  # fmt: skip
@@ -248,5 +279,8 @@ def oauth_flow(services: BotServices, *, installation_store: InstallationStore) 
             installation_store_bot_only=True,
             state_store=StateStore(services),
             state_expiration_seconds=STATE_SECONDS,
+            callback_options=AsyncCallbackOptions(
+                success=_callback_success, failure=_callback_failure
+            ),
         ),
     )

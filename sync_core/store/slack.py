@@ -15,7 +15,7 @@ from tortoise.transactions import in_transaction
 
 from sync_core import records
 from sync_core.crypto import Vault
-from sync_core.store import activity, models, slack_models
+from sync_core.store import activity, models, slack_invites, slack_models
 from sync_core.store.organizations import NotFound
 
 
@@ -144,17 +144,24 @@ async def install(
     *,
     vault: Vault,
     installation: Installation,
-    invited_organization_id: uuid.UUID | None = None,
+    invite_id: uuid.UUID | None = None,
     alert_channel_id: str | None = None,
 ) -> tuple[Workspace, bool]:
     """Store an OAuth install and bind its workspace: to the organization it already belongs
-    to, else to the one that invited it, else to a new one named after it.
+    to, else to the one its invite names, else to a new one named after it.
 
+    The invite is used by this install (at its `installed_at`) even if the workspace was bound
+    already; one used before or expired raises `InviteUnusable`, and nothing is stored.
     Returns the workspace and whether a new organization was created.
     """
     team_id = installation.team_id or installation.enterprise_id or ""
     actor = records.Actor(records.ActorType.SLACK_USER, installation.installer_user_id)
     async with in_transaction():
+        invited = None
+        if invite_id is not None:
+            invited = await slack_invites.use(
+                invite_id=invite_id, team_id=team_id, now=installation.installed_at
+            )
         await slack_models.SlackInstallation.create(
             team_id=installation.team_id,
             enterprise_id=installation.enterprise_id,
@@ -176,7 +183,7 @@ async def install(
         row = await models.SlackWorkspace.get_or_none(team_id=team_id)
         created = False
         if row is None:
-            organization_id = invited_organization_id
+            organization_id = invited
             if organization_id is None:
                 name = installation.team_name or f"Slack workspace {team_id}"
                 organization_id = (await models.Organization.create(name=name)).id
@@ -242,11 +249,12 @@ def _state_hash(state: str) -> str:
 
 
 async def issue_oauth_state(
-    *, state: str, expires_at: dt.datetime, organization_id: uuid.UUID | None = None
+    *, state: str, expires_at: dt.datetime, invite_id: uuid.UUID | None = None
 ) -> None:
-    """Remember an install's `state` (by hash) until it is used or expires."""
+    """Remember an install's `state` (by hash), and the invite it started from, until it is used
+    or expires."""
     await slack_models.SlackOAuthState.create(
-        state_hash=_state_hash(state), organization_id=organization_id, expires_at=expires_at
+        state_hash=_state_hash(state), invite_id=invite_id, expires_at=expires_at
     )
 
 
@@ -258,10 +266,10 @@ async def consume_oauth_state(*, state: str, now: dt.datetime) -> bool:
     return used == 1
 
 
-async def oauth_state_organization(*, state: str) -> uuid.UUID | None:
-    """The organization a (used) install state invited the workspace into, if any."""
+async def oauth_state_invite(*, state: str) -> uuid.UUID | None:
+    """The invite an install state started from, if any."""
     row = await slack_models.SlackOAuthState.get_or_none(state_hash=_state_hash(state))
-    return row.organization_id if row else None  # type: ignore[attr-defined]
+    return row.invite_id if row else None  # type: ignore[attr-defined]
 
 
 def _message(row: slack_models.SlackSyncMessage) -> SyncMessage:

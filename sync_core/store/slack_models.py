@@ -34,17 +34,32 @@ class SlackInstallation(Model):
         indexes = (("team_id", "installed_at"), ("enterprise_id", "installed_at"))
 
 
+class SlackInvite(Model):
+    """An install link that lets one new workspace join an organization: single use, expiring."""
+
+    id = fields.UUIDField(primary_key=True)
+    # SHA-256 of the link's random token; the token itself is only ever shown to the operator.
+    token_hash = fields.CharField(max_length=64, unique=True)
+    organization = fields.ForeignKeyField(
+        "appventory.Organization", related_name="slack_invites", on_delete=fields.CASCADE
+    )
+    created_at = fields.DatetimeField(auto_now_add=True)
+    expires_at = fields.DatetimeField()
+    used_at = fields.DatetimeField(null=True)
+    used_by_team_id = fields.CharField(max_length=32, null=True)
+
+    class Meta:
+        table = "slack_invite"
+
+
 class SlackOAuthState(Model):
     """The server-side half of the OAuth state of an install: single use, expiring."""
 
     id = fields.UUIDField(primary_key=True)
     state_hash = fields.CharField(max_length=64, unique=True)
-    # Set when the install link was an invitation to join an existing organization.
-    organization = fields.ForeignKeyField(
-        "appventory.Organization",
-        related_name="slack_oauth_states",
-        null=True,
-        on_delete=fields.CASCADE,
+    # Set when the install started from an invite link; the invite is used when it completes.
+    invite = fields.ForeignKeyField(
+        "appventory.SlackInvite", related_name="oauth_states", null=True, on_delete=fields.CASCADE
     )
     created_at = fields.DatetimeField(auto_now_add=True)
     expires_at = fields.DatetimeField()

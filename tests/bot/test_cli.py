@@ -10,9 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.install import invite_key, read_invite
-from sync_core.settings import Settings
 from sync_core.store import slack as slack_store
+from sync_core.store import slack_invites
 from sync_core.store.db import open_store
 from tests.test_cli import UUID, env, run  # noqa: F401 - env is a fixture
 
@@ -32,6 +31,12 @@ async def _workspace(tmp_path: Path, team: str):
             return await slack_store.find_workspace(team_id=team)
 
 
+async def _invite(tmp_path: Path, token: str):
+    async with open_store(f"sqlite://{tmp_path / 'appventory.sqlite3'}") as store:
+        with store.activated():
+            return await slack_invites.find(token=token)
+
+
 def test_bind_links_a_workspace_to_an_organization(tmp_path, env, org):  # noqa: F811
     result = run(["slack", "bind", "--org", org, "--team", TEAM], cwd=tmp_path, env=env)
     assert result.returncode == 0, result.stderr
@@ -48,15 +53,26 @@ def test_bind_to_an_unknown_organization_is_refused(tmp_path, env, org):  # noqa
     assert asyncio.run(_workspace(tmp_path, TEAM)) is None
 
 
-def test_install_link_carries_a_signed_invite(tmp_path, env, org):  # noqa: F811
+def test_install_link_is_a_single_use_invite_and_says_when_it_expires(tmp_path, env, org):  # noqa: F811
     env["APPVENTORY_PUBLIC_URL"] = "https://inventory.acme.test"
+    before = dt.datetime.now(dt.UTC)
     result = run(["slack", "install-link", "--org", org], cwd=tmp_path, env=env)
     assert result.returncode == 0, result.stderr
-    link = result.stdout.strip()
+    link, note = result.stdout.strip().splitlines()
     assert link.startswith("https://inventory.acme.test/slack/install?org=")
-    settings = Settings(_env_file=None, secret_key=env["APPVENTORY_SECRET_KEY"])
-    token = link.split("org=", 1)[1]
-    assert str(read_invite(token, key=invite_key(settings), now=dt.datetime.now(dt.UTC))) == org
+    expires = (before + dt.timedelta(days=7)).strftime("%Y-%m-%d")
+    assert note.startswith(f"Single use: the first workspace that installs with it joins "
+                           f"organization {org}; it expires {expires} ")  # fmt: skip
+    invite = asyncio.run(_invite(tmp_path, link.split("org=", 1)[1]))
+    assert (str(invite.organization_id), invite.used_at) == (org, None)
+
+
+def test_install_link_for_an_unknown_organization_is_refused(tmp_path, env, org):  # noqa: F811
+    stranger = str(uuid.uuid4())
+    result = run(["slack", "install-link", "--org", stranger], cwd=tmp_path, env=env)
+    assert result.returncode == 2
+    assert result.stderr.strip() == f"error: no organization {stranger}"
+    assert result.stdout == ""
 
 
 def test_manifest_is_printed_for_the_public_url(tmp_path, env):  # noqa: F811

@@ -1,21 +1,23 @@
 """Multi-workspace install: OAuth through our tables (tokens encrypted), binding workspaces to
-organizations (new, or joined through an invite link), reused states refused, uninstall."""
+organizations (new, or joined through a single-use invite link), reused or cancelled states
+refused, uninstall."""
 
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 from collections.abc import AsyncIterator
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from bot.install import BOT_SCOPES, invite_key, invite_token
+from bot.install import BOT_SCOPES, create_invite
 from sync_core.store import models, organizations, slack_models
 from sync_core.store import slack as slack_store
 from tests.bot.conftest import Bot, open_bot, slack_settings
 from tests.bot.fake_slack import FakeSlack
 
-NEW_TEAM = "T0NEWCO"
+NEW_TEAM, OTHER_TEAM = "T0NEWCO", "T0OTHER"
 INSTALLED_TOKEN = "xoxb-installed-token"
 
 
@@ -52,6 +54,17 @@ async def _finish(bot: Bot, authorize_url: str, cookie: str):
     return await bot.http.get(
         f"/slack/oauth_redirect?code=the-code&state={state}", headers={"cookie": cookie}
     )
+
+
+async def _invite_link(bot: Bot, organization_id) -> str:
+    """The query of an install link, as `appventory slack install-link` makes it."""
+    token, _ = await create_invite(organization_id=organization_id, now=bot.services.now())
+    return f"?org={token}"
+
+
+def _as_team(bot: Bot, team_id: str, name: str) -> None:
+    """The next oauth.v2.access answers for this workspace."""
+    bot.slack.oauth = {**bot.slack.oauth, "team": {"id": team_id, "name": name}}
 
 
 async def test_an_install_creates_an_organization_and_stores_the_token_encrypted(oauth_bot):
@@ -104,9 +117,7 @@ async def test_an_install_without_the_starting_browser_s_cookie_is_refused(oauth
 async def test_an_invite_link_joins_an_existing_organization(oauth_bot):
     bot = oauth_bot
     org, _ = await organizations.create_organization(name="Adviser & Co")
-    token = invite_token(organization_id=org.id, key=invite_key(bot.services.settings),
-                         now=bot.services.now())  # fmt: skip
-    await _finish(bot, *await _install(bot, f"?org={token}"))
+    await _finish(bot, *await _install(bot, await _invite_link(bot, org.id)))
     workspace = await slack_store.find_workspace(team_id=NEW_TEAM)
     assert workspace.organization_id == org.id
     assert await models.Organization.all().count() == 1
@@ -115,11 +126,8 @@ async def test_an_invite_link_joins_an_existing_organization(oauth_bot):
 async def test_a_tampered_invite_link_is_refused(oauth_bot):
     bot = oauth_bot
     org, _ = await organizations.create_organization(name="Adviser & Co")
-    token = invite_token(organization_id=org.id, key=invite_key(bot.services.settings),
-                         now=bot.services.now())  # fmt: skip
-    other, _ = await organizations.create_organization(name="Someone Else")
-    forged = token.replace(str(org.id), str(other.id))
-    response = await bot.http.get(f"/slack/install?org={forged}")
+    changed = await _invite_link(bot, org.id) + "x"
+    response = await bot.http.get(f"/slack/install{changed}")
     assert response.status_code == 400
     assert "This install link is not valid" in response.text
     assert await slack_models.SlackOAuthState.all().count() == 0
@@ -155,3 +163,64 @@ async def test_a_workspace_that_never_installed_is_told_so(oauth_bot):
     [reply] = await bot.slack.wait_for(lambda slack: slack.replies(url))
     assert "AppVentory is not installed in this workspace" in reply.text
     assert "https://appventory.test/slack/install" in reply.text
+
+
+async def test_an_invite_link_joins_one_workspace_and_is_refused_afterwards(oauth_bot):
+    bot = oauth_bot
+    org, _ = await organizations.create_organization(name="Adviser & Co")
+    link = await _invite_link(bot, org.id)
+    assert (await _finish(bot, *await _install(bot, link))).status_code == 200
+
+    _as_team(bot, OTHER_TEAM, "Other Co")
+    again = await bot.http.get(f"/slack/install{link}")
+    assert again.status_code == 410
+    assert "This install link was already used" in again.text
+    assert "appventory slack install-link" in again.text
+    assert await slack_store.find_workspace(team_id=OTHER_TEAM) is None
+    assert [w.team_id for w in await slack_store.workspaces_of(organization_id=org.id)] == [
+        NEW_TEAM
+    ]
+
+
+async def test_of_two_installs_started_with_one_invite_only_the_first_to_finish_joins(oauth_bot):
+    bot = oauth_bot
+    org, _ = await organizations.create_organization(name="Adviser & Co")
+    link = await _invite_link(bot, org.id)
+    first, second = await _install(bot, link), await _install(bot, link)
+    assert (await _finish(bot, *first)).status_code == 200
+
+    _as_team(bot, OTHER_TEAM, "Other Co")
+    refused = await _finish(bot, *second)
+    assert refused.status_code == 410
+    assert "This install link was already used" in refused.text
+    assert await slack_store.find_workspace(team_id=OTHER_TEAM) is None
+    assert not await slack_models.SlackInstallation.filter(team_id=OTHER_TEAM).exists()
+    assert await models.Organization.all().count() == 1
+
+
+async def test_an_expired_invite_link_is_refused_with_a_clear_page(oauth_bot):
+    bot = oauth_bot
+    org, _ = await organizations.create_organization(name="Adviser & Co")
+    link = await _invite_link(bot, org.id)
+    issued = bot.services.now()
+    bot.services.clock = lambda: issued + dt.timedelta(days=7, minutes=1)
+    page = await bot.http.get(f"/slack/install{link}")
+    assert page.status_code == 410
+    assert "This install link has expired" in page.text
+    assert "appventory slack install-link" in page.text
+    assert await slack_models.SlackOAuthState.all().count() == 0
+
+
+async def test_a_cancelled_install_uses_up_its_state(oauth_bot):
+    bot = oauth_bot
+    authorize, cookie = await _install(bot)
+    state = parse_qs(urlsplit(authorize).query)["state"][0]
+    # What Slack sends back when the user clicks "Cancel" on its install page.
+    cancelled = await bot.http.get(
+        f"/slack/oauth_redirect?error=access_denied&state={state}", headers={"cookie": cookie}
+    )
+    assert cancelled.status_code == 200
+    replayed = await _finish(bot, authorize, cookie)
+    assert replayed.status_code == 401
+    assert await slack_store.find_workspace(team_id=NEW_TEAM) is None
+    assert not await slack_models.SlackInstallation.all().exists()

@@ -14,7 +14,7 @@ from sync_core import insights, records
 from sync_core.crypto import DecryptionError, Vault, generate_key
 from sync_core.records import ActorType, AppStage, SyncStatus
 from sync_core.settings import SettingsError, load_settings
-from sync_core.store import consents, lifecycle, models, organizations, runs, signins
+from sync_core.store import consents, lifecycle, models, organizations, runs, signins, slack_invites
 from sync_core.store import slack as slack_store
 from tests.insights import tenant as t
 from tests.sync import conftest as sync_fixtures
@@ -61,15 +61,22 @@ async def populate(name: str, *, team: str, vault: Vault) -> uuid.UUID:
         expires_at=NOW + dt.timedelta(hours=1),
         context={},
     )
+    invites = [
+        await slack_invites.create(
+            token=uuid.uuid4().hex, organization_id=org, expires_at=NOW + dt.timedelta(days=7)
+        )
+        for _ in range(3)
+    ]
+    # An install under way from an invite link...
     await slack_store.issue_oauth_state(
-        state=uuid.uuid4().hex, expires_at=NOW + dt.timedelta(hours=1), organization_id=org
+        state=uuid.uuid4().hex, expires_at=NOW + dt.timedelta(hours=1), invite_id=invites[0].id
     )
-    # A workspace install and an org-wide (Enterprise Grid) install, both bound to this org.
-    for install in (
-        _installation(f"xoxb-{name}", team=team),
-        _installation(f"xoxb-{name}-grid", team=None, enterprise=f"E{team}"),
+    # ...and a workspace install and an org-wide (Enterprise Grid) install that joined with one.
+    for install, invite in (
+        (_installation(f"xoxb-{name}", team=team), invites[1]),
+        (_installation(f"xoxb-{name}-grid", team=None, enterprise=f"E{team}"), invites[2]),
     ):
-        await slack_store.install(vault=vault, installation=install, invited_organization_id=org)
+        await slack_store.install(vault=vault, installation=install, invite_id=invite.id)
     # The workspace table's own (older) bot-token column.
     await models.SlackWorkspace.filter(team_id=team).update(
         bot_token_encrypted=vault.encrypt(f"xoxb-{name}-legacy")
