@@ -53,7 +53,18 @@ def main(argv: list[str]) -> int:
         args = [str(BIN / "appventory"), "demo", *rest]
     else:
         args = [str(BIN / "python"), "-m", "pytest", *rest]
-    return subprocess.run(args, cwd=ROOT).returncode
+    return _run(args)
+
+
+def _run(args: list[str]) -> int:
+    """Run the command; Ctrl-C reaches it too (same process group), so let it stop and exit
+    with its code instead of printing a traceback of our own."""
+    child = subprocess.Popen(args, cwd=ROOT)
+    while True:
+        try:
+            return child.wait()
+        except KeyboardInterrupt:
+            continue
 
 
 if __name__ == "__main__":

@@ -100,3 +100,15 @@ def test_every_setting_is_documented_in_env_example():
     documented = (Path(__file__).parents[1] / ".env.example").read_text()
     names = [_variable_name(field) for field in Settings.model_fields]
     assert [n for n in names if f"\n{n}=" not in documented] == []
+
+
+def test_the_shipped_env_example_copied_to_dotenv_loads(clean_env, tmp_path):
+    """README: copy .env.example to .env. Its empty `NAME=` lines mean "not set"."""
+    import shutil
+    from pathlib import Path
+
+    shutil.copy(Path(__file__).parents[1] / ".env.example", tmp_path / ".env")
+    clean_env.setenv("APPVENTORY_SECRET_KEY", KEY)
+    settings = load_settings()
+    assert settings.entra_client_id is None
+    assert settings.active_days == Settings.model_fields["active_days"].default
