@@ -51,8 +51,21 @@ SECRET_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"\beyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*"), REDACTED),
     # Fernet keys: 32 bytes, url-safe base64 (APPVENTORY_SECRET_KEY).
     (re.compile(r"(?<![A-Za-z0-9_-])[A-Za-z0-9_-]{43}="), REDACTED),
+    # Slack's response_url and incoming webhooks (plain or form-encoded): whoever holds one can
+    # post in the channel for 30 minutes.
+    (re.compile(r"(?i)(hooks\.slack\.com(?:/|%2F))[^\s\"'&,;)]+"), rf"\1{REDACTED}"),
+    # Slack's legacy verification token in a logged body, `token=...` or `'token': '...'`.
+    (re.compile(r"(?i)(\btoken[\"']?\s*[:=]\s*[\"']?)[^\s\"'&,;)]+"), rf"\1{REDACTED}"),
+    # slack_bolt logs the whole body of a request whose signature failed: unverified input that
+    # can carry all of the above; nothing in it is worth keeping.
+    (re.compile(r"(?s)(Invalid request signature detected \(.*?\bbody: ).*"), rf"\1{REDACTED})"),
 )
 SECRET_KEYS = re.compile(r"(?i)(secret|password|token|authorization|cookie|api_key)$")
+# Log values quote user input (a 10 MB GraphQL variable once wrote 50 MB of logs): each string
+# value is cut to MAX_VALUE characters, a traceback to MAX_TRACEBACK.
+MAX_VALUE = 4_000
+MAX_TRACEBACK = 16_000
+CUT_MARGIN = 4_096  # longer than any secret the patterns above recognise (JWTs are ~2 kB)
 
 
 def redact_text(text: str) -> str:
@@ -62,9 +75,28 @@ def redact_text(text: str) -> str:
     return text
 
 
+def bounded(text: str, limit: int, *, keep_end: bool = False) -> str:
+    """The text redacted and cut to `limit` characters (its start, or its start and end), with
+    how much was cut. Redaction runs on a margin past each cut, so that a secret straddling a cut
+    is replaced whole rather than half kept."""
+    if len(text) <= limit:
+        return redact_text(text)
+    if not keep_end:
+        head = redact_text(text[: limit + CUT_MARGIN])[:limit]
+        return f"{head}… [{len(text) - limit} more characters]"
+    half = limit // 2
+    head = redact_text(text[: half + CUT_MARGIN])[:half]
+    tail = redact_text(text[-(half + CUT_MARGIN) :])[-half:]
+    return f"{head}… [{len(text) - 2 * half} more characters] …{tail}"
+
+
 def _redact_value(key: str, value: Any) -> Any:
     if isinstance(value, str):
-        return REDACTED if SECRET_KEYS.search(key) and value else redact_text(value)
+        if SECRET_KEYS.search(key) and value:
+            return REDACTED
+        if key == "exception":  # a traceback's last lines say what failed: keep both ends
+            return bounded(value, MAX_TRACEBACK, keep_end=True)
+        return bounded(value, MAX_VALUE)
     if isinstance(value, Mapping):
         return {k: _redact_value(str(k), v) for k, v in value.items()}
     if isinstance(value, list | tuple):
@@ -73,7 +105,8 @@ def _redact_value(key: str, value: Any) -> Any:
 
 
 def redact(_: WrappedLogger, __: str, event_dict: EventDict) -> EventDict:
-    """structlog processor: scrub every string field, and whole values under secret-ish keys."""
+    """structlog processor: scrub and cut every string field, and drop whole values under
+    secret-ish keys."""
     return {k: v if k == "_record" else _redact_value(k, v) for k, v in event_dict.items()}
 
 

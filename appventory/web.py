@@ -14,7 +14,9 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from appventory import obs
+from appventory.body_limit import BodyLimit
 from appventory.runtime import Runtime, open_runtime
+from bot.guard import SlackGuard
 from bot.web import ROUTES as slack_routes
 from bot.web import STATE_KEY as SLACK_STATE_KEY
 from bot.web import open_door
@@ -110,5 +112,9 @@ def create_app(settings: Settings) -> Starlette:
         lifespan=lifespan,
     )
     app.add_middleware(StoreActivation)
+    secret = settings.slack_signing_secret
+    app.add_middleware(SlackGuard, signing_secret=secret.get_secret_value() if secret else None)
     obs.install(app, settings)  # /metrics, request ids, GraphQL and Slack latencies
+    # Added last, so outermost: no middleware inside (Observe buffers Slack bodies) reads more.
+    app.add_middleware(BodyLimit)
     return app

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import logging
 
 import strawberry
+from cross_web import HTTPException  # what Strawberry's views turn into an HTTP error response
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.types import Receive, Scope, Send
 from strawberry.asgi import GraphQL
 
@@ -44,6 +46,18 @@ SERVICES_STATE_KEY = "graphql_services"
 
 
 class _StrawberryApp(GraphQL):
+    def decode_json(self, data: str | bytes) -> object:
+        """A GraphQL request is a JSON object (a list is a batch, which Strawberry refuses)."""
+        try:
+            value = json.loads(data)
+        except RecursionError:
+            raise HTTPException(400, "The JSON body is nested too deeply.") from None
+        except ValueError:  # not JSON, or bytes in no encoding JSON allows
+            raise HTTPException(400, "Unable to parse request body as JSON") from None
+        if not isinstance(value, dict | list):
+            raise HTTPException(400, 'A GraphQL request is a JSON object: {"query": ...}.')
+        return value
+
     async def get_context(self, request: Request, response: Response) -> Context:  # type: ignore[override]
         token: ApiTokenInfo = request.scope[TOKEN_SCOPE_KEY]
         actor = records.Actor(ActorType.API_TOKEN, str(token.id), token.name or token.prefix)
@@ -68,7 +82,9 @@ class GraphQLEndpoint:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         request = Request(scope, receive)
         if self._graphiql and _wants_ide(request):
-            await self._app(scope, receive, send)
+            # The IDE is a static page (its queries carry the token): Strawberry would build a
+            # context, which needs a token, before rendering it.
+            await HTMLResponse(self._app.graphql_ide_html)(scope, receive, send)
             return
         secret = _bearer(request)
         if secret is None:

@@ -12,7 +12,7 @@ from strawberry.scalars import JSON
 
 from graphql_api.context import Info
 from graphql_api.errors import BadInput
-from graphql_api.ids import decode_cursor, encode_id
+from graphql_api.ids import ENTRA_ID_ONLY, decode_cursor, encode_id
 from graphql_api.paging import Connection, page_size
 from graphql_api.types import User
 from sync_core import insights
@@ -87,10 +87,7 @@ def days_in_range(days: int) -> int:
 
 def _user_key(after: str | None) -> tuple[str] | None:
     """An app-users cursor holds one Entra id; anything else was not made by us."""
-    key = decode_cursor(after)
-    if key is not None and (len(key) != 1 or not isinstance(key[0], str)):
-        raise BadInput("malformed cursor")
-    return key
+    return decode_cursor(after, shape=ENTRA_ID_ONLY)
 
 
 async def _verdicts(info: Info, kind: str) -> dict[int, Any]:

@@ -11,7 +11,7 @@ import strawberry
 from graphql_api.apps import App, AppFilter, AppOrder, AppStage, AppStatus, MoneyAmount, _money
 from graphql_api.context import Info
 from graphql_api.errors import BadInput, NotFound
-from graphql_api.ids import decode_cursor, decode_int_id, encode_id
+from graphql_api.ids import NAME_AND_ID, decode_cursor, decode_int_id, encode_id
 from graphql_api.paging import Connection, page_size
 from sync_core import insights
 from sync_core.insights import records as ir
@@ -67,12 +67,8 @@ def _pages_in_sql(f: AppFilter) -> bool:
 
 def _app_key(after: str | None) -> tuple[str, int] | None:
     """An apps cursor holds (name, id); anything else was not made by us."""
-    key = decode_cursor(after)
-    if key is None:
-        return None
-    if len(key) != 2 or not isinstance(key[0], str) or not isinstance(key[1], int):
-        raise BadInput("malformed cursor")
-    return key[0], key[1]
+    key = decode_cursor(after, shape=NAME_AND_ID)
+    return (key[0], key[1]) if key else None
 
 
 @strawberry.type
@@ -262,7 +258,7 @@ class AppQuery:
 
             shadow = set(await _verdicts(info, "shadow"))
         rows = [s for s in summaries if _matches(s, f, shadow)]
-        page = _keyset(rows, page_size(first), decode_cursor(after))
+        page = _keyset(rows, page_size(first), _app_key(after))
         return Connection.of(page, lambda s: App(summary=s))
 
     @strawberry.field
@@ -308,7 +304,7 @@ class AppMutation:
     async def set_app_stage(
         self, info: Info, app_id: strawberry.ID, stage: AppStage, note: str | None = None
     ) -> App:
-        pk = decode_int_id("App", app_id)
+        pk = decode_int_id("App", app_id, argument="appId")
         await _decide(
             info,
             insights.set_stage(
@@ -325,7 +321,7 @@ class AppMutation:
     async def set_app_category(
         self, info: Info, app_id: strawberry.ID, category: str | None
     ) -> App:
-        pk = decode_int_id("App", app_id)
+        pk = decode_int_id("App", app_id, argument="appId")
         await _decide(
             info,
             insights.set_category(
@@ -343,7 +339,7 @@ class AppMutation:
     async def set_app_seat_cost(
         self, info: Info, app_id: strawberry.ID, amount: str | None, currency: str | None
     ) -> App:
-        pk = decode_int_id("App", app_id)
+        pk = decode_int_id("App", app_id, argument="appId")
         try:
             value = Decimal(amount) if amount is not None else None
         except InvalidOperation:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import strawberry
+from graphql import GraphQLError
 from strawberry.extensions import (
     DisableIntrospection,
     MaxAliasesLimiter,
@@ -13,11 +14,20 @@ from strawberry.extensions import (
 )
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
+from strawberry.types import ExecutionContext
 
 from graphql_api.context import Info
-from graphql_api.errors import MaskUnexpected, NotFound, Unavailable
-from graphql_api.ids import decode_cursor, decode_int_id, decode_uuid_id
+from graphql_api.errors import ClientErrorCodes, MaskUnexpected, NotFound, Unavailable, log_errors
+from graphql_api.ids import (
+    CREATED_AND_UUID,
+    ID_ONLY,
+    NULLABLE_NAME_AND_ID,
+    decode_cursor,
+    decode_int_id,
+    decode_uuid_id,
+)
 from graphql_api.insight_fields import AppMutation, AppQuery
+from graphql_api.limits import RequestLimits
 from graphql_api.paging import Connection, page_size
 from graphql_api.shared import SharedReads
 from graphql_api.types import Activity, SyncRun, TenantConnection, User
@@ -78,7 +88,7 @@ class CoreQuery:
         page = await people.users_page(
             organization_id=ctx.organization_id,
             first=page_size(first),
-            after=decode_cursor(after),
+            after=decode_cursor(after, shape=NULLABLE_NAME_AND_ID),
             tenant_id=f.tenant_id,
             department=f.department,
             search=f.search,
@@ -105,7 +115,7 @@ class CoreQuery:
         page = await runs.runs_page(
             organization_id=info.context.organization_id,
             first=page_size(first),
-            after=decode_cursor(after),
+            after=decode_cursor(after, shape=CREATED_AND_UUID),
             tenant_id=tenant_id,
         )
         return Connection.of(page, SyncRun.of)
@@ -133,7 +143,7 @@ class CoreQuery:
         page = await activity.activities_page(
             organization_id=info.context.organization_id,
             first=page_size(first),
-            after=decode_cursor(after),
+            after=decode_cursor(after, shape=ID_ONLY),
             kinds=kinds,
             since=since,
         )
@@ -167,6 +177,16 @@ Query = merge_types("Query", (CoreQuery, AppQuery))
 Mutation = merge_types("Mutation", (CoreMutation, AppMutation))
 
 
+class ApiSchema(strawberry.Schema):
+    """Strawberry's schema, logging each error by who caused it (Strawberry logs every error,
+    a client's typo included, at ERROR with a traceback)."""
+
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        log_errors(errors)
+
+
 def build_schema(*, introspection: bool) -> strawberry.Schema:
     """The schema with its limits; introspection only where allowed."""
     # Factories, so each request gets fresh extension instances.
@@ -174,12 +194,14 @@ def build_schema(*, introspection: bool) -> strawberry.Schema:
         lambda: QueryDepthLimiter(max_depth=MAX_DEPTH),
         lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
         lambda: MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
+        RequestLimits,  # string sizes, NUL characters and the estimated cost (limits.py)
         MaskUnexpected,
+        ClientErrorCodes,
         SharedReads,
     ]
     if not introspection:
         extensions.append(DisableIntrospection)
-    return strawberry.Schema(
+    return ApiSchema(
         query=Query,
         mutation=Mutation,
         extensions=extensions,

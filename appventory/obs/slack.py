@@ -37,7 +37,7 @@ def _team(value: Any) -> str | None:
 def _json(raw: str | bytes) -> dict[str, Any]:
     try:
         data = json.loads(raw)
-    except ValueError:
+    except (ValueError, RecursionError):  # unverified input: "[" * 2000 exhausts the decoder
         return {}
     return data if isinstance(data, dict) else {}
 
@@ -48,7 +48,10 @@ def _from_json(body: bytes) -> tuple[str, str | None]:
 
 
 def _from_form(body: bytes) -> tuple[str, str | None]:
-    form = parse_qs(body.decode("utf-8", "replace"), max_num_fields=100)
+    try:
+        form = parse_qs(body.decode("utf-8", "replace"), max_num_fields=100)
+    except ValueError:  # more fields than any Slack form has: not Slack's
+        return "other", None
     if "payload" in form:
         payload = _json(form["payload"][0])
         kind = str(payload.get("type"))

@@ -46,6 +46,10 @@ async def users_page(
     active: bool | None = None,
 ) -> Page[records.StoredUser]:
     """Live users by name; `active` compares the last successful sign-in with `active_since`."""
+    if search and "\x00" in search:
+        # Taken literally, it matches no one: no stored name holds NUL (PostgreSQL refuses it),
+        # while SQLite's LIKE stops reading the pattern there and would match everyone.
+        return Page(items=[], keys=[], total=0, has_next=False)
     query = models.DirectoryUser.filter(
         connection__organization_id=organization_id, removed_at=None
     )
