@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import logging
 import uuid
 from collections.abc import Awaitable, Callable
@@ -164,6 +165,9 @@ def demo(
     port: Annotated[int, typer.Option(help="Port for the web app (GraphQL).")] = 8000,
     users: Annotated[int, typer.Option(help="Users in the sandbox tenant.")] = 400,
     apps: Annotated[int, typer.Option(help="Apps in the sandbox tenant.")] = 60,
+    every: Annotated[
+        float, typer.Option("--every", min=0.1, help="Minutes between re-syncs.")
+    ] = 2.0,
 ) -> None:
     """Everything on a laptop: sandbox tenant, consent, first sync, insights, GraphQL, resyncs."""
     from rich.console import Console
@@ -173,7 +177,10 @@ def demo(
     logging.basicConfig(level="WARNING", format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     console = Console() if Console().is_terminal else Console(width=120)
     try:
-        asyncio.run(run_demo(DemoOptions(port=port, users=users, apps=apps), console))
+        options = DemoOptions(
+            port=port, users=users, apps=apps, sync_every=dt.timedelta(minutes=every)
+        )
+        asyncio.run(run_demo(options, console))
     except KeyboardInterrupt:
         console.print("demo stopped")
 

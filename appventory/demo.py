@@ -6,12 +6,12 @@ client, the sync engine, insights and the web app run against it.
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import logging
 import socket
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 import httpx
@@ -30,7 +30,6 @@ from sync_core import consent, insights, records
 from sync_core.consent import ConsentError, ConsentResult, SignInRequired
 from sync_core.insights.records import AppStatus
 from sync_core.records import ActorType
-from sync_core.schedule import Scheduler
 from sync_core.settings import Settings, load_settings
 from sync_core.store import organizations
 from sync_core.store.db import migrate
@@ -77,7 +76,9 @@ def _settings(
         login_url=base_url,
         graph_url=base_url,
         graph_reports_period_seconds=10.2 / TIME_SCALE,
-        sync_interval_minutes=max(1, int(options.sync_every.total_seconds() // 60)),
+        sync_interval_minutes=options.sync_every.total_seconds() / 60,
+        # The schedule looks for due tenants this often: the re-syncs keep the stated interval.
+        schedule_tick_seconds=5,
     )
 
 
@@ -142,21 +143,39 @@ async def _insight_table(runtime: Runtime, organization_id) -> Table:
     return table
 
 
-async def _keep_syncing(runtime: Runtime, sandbox, options: DemoOptions) -> None:
-    """Every interval the sandbox tenant changes a little and the scheduler syncs it."""
-    scheduler = Scheduler(runner=runtime.runner, interval=options.sync_every)
-    runtime.require_engine().listeners.append(scheduler)
-    while True:
-        await asyncio.sleep(options.sync_every.total_seconds())
-        await sandbox.churn(
-            users_added=2,
-            users_removed=1,
-            users_changed=3,
-            apps_added=1,
-            consents_added=2,
-            signins_added=200,
-        )
-        await scheduler.tick()
+CHURN = {"users_added": 2, "users_removed": 1, "users_changed": 3, "apps_added": 1,
+         "consents_added": 2, "signins_added": 200}
+LABELS = {"users": "users", "apps": "apps", "assignments": "access", "grants": "grants",
+          "sign_ins": "sign-ins"}
+
+
+def resync_line(report: records.SyncReport) -> str:
+    """One line per scheduled re-sync: when, how it ended, and what changed."""
+    when = (report.finished_at or dt.datetime.now(dt.UTC)).astimezone()
+    took = f" in {report.duration_seconds:.1f} s" if report.duration_seconds is not None else ""
+    changes = []
+    for entity in report.entities:
+        label = LABELS.get(entity.name)
+        counts = [f"{sign}{n}" for sign, n in (("+", entity.created), ("~", entity.updated),
+                                               ("-", entity.removed)) if n and label]
+        if counts:
+            changes.append(f"{label} {' '.join(counts)}")
+    what = ", ".join(changes) or "nothing changed"
+    line = f"{when:%H:%M:%S} re-sync {report.status.value}{took}: {what}"
+    return line + (f" ({report.hint})" if report.hint else "")
+
+
+@dataclass
+class Resyncs:
+    """Told about every scheduled run: prints its line, then changes the sandbox tenant a
+    little so the next one has something to find."""
+
+    console: Console
+    sandbox: Any
+
+    async def sync_finished(self, *, report: records.SyncReport, events: Any) -> None:
+        self.console.print(resync_line(report), soft_wrap=True)
+        await self.sandbox.churn(**CHURN)
 
 
 async def run_demo(options: DemoOptions, console: Console) -> None:
@@ -173,8 +192,8 @@ async def run_demo(options: DemoOptions, console: Console) -> None:
         await migrate(settings.database_url)
         async with open_runtime(settings) as runtime, httpx.AsyncClient() as http:
             org, token = await organizations.create_organization(name="Demo organization")
-            console.print(f"organization id: {org.id}")
-            console.print(f"token: {token.secret}")
+            console.print(f"organization id: {org.id}", soft_wrap=True)
+            console.print(f"token: {token.secret}", soft_wrap=True)
             result = await _consent(runtime, org.id, http)
             granted = ", ".join(result.check.permissions)
             console.print(f"admin consent granted for {result.check.name}: {granted}")
@@ -197,17 +216,24 @@ async def _serve(
 ) -> None:
     server = uvicorn.Server(
         uvicorn.Config(
-            create_app(runtime.settings), host="127.0.0.1", port=options.port, log_level="warning"
+            create_app(runtime.settings, runtime=runtime), host="127.0.0.1", port=options.port,
+            log_level="warning",
         )
     )
     url = f"http://127.0.0.1:{options.port}/graphql"
-    console.print(f"\nGraphiQL: {url}  (add the header Authorization: Bearer {token})")
+    # Lines meant for copy and paste are never wrapped, whatever the terminal's width.
+    console.print(f"\nGraphiQL: {url}  (add the header Authorization: Bearer {token})",
+                  soft_wrap=True)  # fmt: skip
     console.print(
         f"try: curl -s {url} -H 'Authorization: Bearer {token}' -H 'Content-Type: "
         'application/json\' -d \'{"query":"{ organization { name connections { tenantName '
-        "lastSyncAt } } }\"}'"
+        "lastSyncAt } } }\"}'",
+        soft_wrap=True,
     )
-    console.print(f"syncing again every {options.sync_every}; Ctrl-C stops the demo")
-    async with asyncio.TaskGroup() as group:
-        group.create_task(server.serve())
-        group.create_task(_keep_syncing(runtime, sandbox, options))
+    minutes = options.sync_every.total_seconds() / 60
+    console.print(f"the tenant changes a little after every sync, and the schedule syncs it "
+                  f"again every {minutes:g} minutes (one line each); Ctrl-C stops the demo",
+                  soft_wrap=True)  # fmt: skip
+    runtime.require_engine().listeners.append(Resyncs(console, sandbox))
+    await sandbox.churn(**CHURN)
+    await server.serve()

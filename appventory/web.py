@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncIterator
-from contextlib import AsyncExitStack, asynccontextmanager
+from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager, nullcontext
 
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -84,12 +84,16 @@ async def in_process_schedule(runtime: Runtime) -> AsyncIterator[None]:
         await asyncio.gather(ticking, return_exceptions=True)
 
 
-def create_app(settings: Settings) -> Starlette:
-    """The web app for these settings; the store opens in the lifespan, not at import."""
+def create_app(settings: Settings, *, runtime: Runtime | None = None) -> Starlette:
+    """The web app for these settings; the store opens in the lifespan, not at import. With
+    `runtime` (the demo), the app serves and schedules on that one instead of opening its own."""
+
+    def composition_root() -> AbstractAsyncContextManager[Runtime]:
+        return nullcontext(runtime) if runtime is not None else open_runtime(settings)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[dict[str, object]]:
-        async with open_runtime(settings) as runtime, AsyncExitStack() as stack:
+        async with composition_root() as runtime, AsyncExitStack() as stack:
             door = None
             if runtime.slack is not None:  # Slack's Bolt app (and Socket Mode, if configured)
                 door = await stack.enter_async_context(open_door(runtime.slack))

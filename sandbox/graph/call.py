@@ -85,7 +85,7 @@ def count_allowed(call: GraphCall) -> bool:
 def list_response(call: GraphCall, *, resource: Resource, context: str, route: str,
                   source: Callable[[list[str] | None], Callable[[int], Items]],
                   max_top: int = 999, default_top: int = 100, cap: int | None = None,
-                  ) -> dict[str, Any]:
+                  odata_type: str | None = None) -> dict[str, Any]:
     """A page of a directory collection with $select, $top, $filter, $count and paging."""
     reject_unsupported(call.query)
     select = resolve_select(call.query.select, properties=resource.properties,
@@ -104,7 +104,10 @@ def list_response(call: GraphCall, *, resource: Resource, context: str, route: s
         body["@odata.count"] = sum(1 for _, r in source(select)(0) if keep is None or keep(r))
     if page.next is not None:
         body["@odata.nextLink"] = pager.next_link(page.next)
-    body["value"] = [project(r, fields) for r in page.items]
+    items = [project(r, fields) for r in page.items]
+    if odata_type is not None:  # collections of directoryObjects say what each item is
+        items = [{"@odata.type": odata_type, **item} for item in items]
+    body["value"] = items
     return body
 
 

@@ -98,4 +98,5 @@ def list_members(call: GraphCall, key: str) -> dict[str, Any]:
         return lambda start: ((i, tenant.user_record(i)) for i in range(start, tenant.user_total)
                               if tenant.is_live_user(i) and tenant.is_member(group, i))
     return list_response(call, resource=USER, context="directoryObjects",
-                         route=f"groups/{group.id}/members", source=source)
+                         route=f"groups/{group.id}/members", source=source,
+                         odata_type="#microsoft.graph.user")

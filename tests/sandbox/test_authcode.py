@@ -97,3 +97,10 @@ async def test_directory_roles_need_an_advanced_query(graph, config):
     [role] = answer.json()["value"]
     assert (role["displayName"], role["roleTemplateId"]) == (
         "Global Administrator", "62e90394-69f5-4237-9190-012177145e10")
+
+
+async def test_group_members_say_what_they_are(graph, config):
+    groups = (await graph.get("/v1.0/groups", params={"$select": "id"})).json()["value"]
+    members = (await graph.get(f"/v1.0/groups/{groups[0]['id']}/members",
+                               params={"$select": "id"})).json()["value"]  # fmt: skip
+    assert members and {m["@odata.type"] for m in members} == {"#microsoft.graph.user"}
