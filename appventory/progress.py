@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from rich import box
 from rich.console import Console, Group
 from rich.live import Live
 from rich.table import Table
@@ -15,10 +16,15 @@ COLUMNS = ("entity", "mode", "status", "pages", "fetched", "created", "updated",
 
 def entity_table(entities: dict[str, EntityReport], *, title: str | None = None) -> Table:
     """One row per entity with its mode, status and counters."""
-    table = Table(title=title, title_justify="left")
+    # Light rules and no outer padding: the widest row (incremental, 6-digit counts) fits 80
+    # columns, the width of a default terminal.
+    table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, show_edge=False,
+                  padding=(0, 0))  # fmt: skip
     for column in COLUMNS:
         numeric = column in COLUMNS[3:]
-        table.add_column(column, justify="right" if numeric else "left", no_wrap=not numeric)
+        # Counts are never cut: a number wraps onto a second line before it loses digits.
+        table.add_column(column, justify="right" if numeric else "left",
+                         no_wrap=not numeric, overflow="fold")  # fmt: skip
     for name in ENTITIES:
         e = entities.get(name) or EntityReport(name=name)
         table.add_row(

@@ -90,11 +90,11 @@ def test_connect_then_sync_prints_permissions_and_a_summary(tmp_path, env, sandb
 
     synced = run(["sync", "--org", org], cwd=tmp_path, env=env)
     assert synced.returncode == 0, synced.stderr
-    assert re.search(r"users\s+.\s+full\s+.\s+succeeded\s+.\s+\d+\s+.\s+40\s+.\s+40", synced.stdout)
+    assert re.search(r"users\s+full\s+succeeded\s+\d+\s+40\s+40", synced.stdout)
     assert "succeeded in" in synced.stdout
 
     again = run(["sync", "--org", org], cwd=tmp_path, env=env)
-    assert re.search(r"users\s+.\s+delta\s+.\s+succeeded", again.stdout)
+    assert re.search(r"users\s+delta\s+succeeded", again.stdout)
 
 
 def test_sync_without_consent_fails_with_the_hint(tmp_path, env, sandbox_url):
@@ -180,7 +180,7 @@ def test_demo_connects_syncs_and_serves_graphql(tmp_path):
         demo.terminate()
         demo.communicate(timeout=20)
     assert "admin consent granted for Contoso Demo" in output
-    assert re.search(r"users\s+.\s+full\s+.\s+succeeded", output)
+    assert re.search(r"users\s+full\s+succeeded", output)
     assert "shadow IT apps" in output
     data = answer.json()["data"]
     assert data["organization"]["connections"] == [
