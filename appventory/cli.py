@@ -20,7 +20,7 @@ from sandbox.cli import sandbox_command
 from sync_core.crypto import SecretKeyError
 from sync_core.settings import Settings, SettingsError, load_settings
 from sync_core.store import organizations
-from sync_core.store.db import StoreUnavailable, migrate
+from sync_core.store.db import StoreUnavailable, migrate, open_store
 
 T = TypeVar("T")
 
@@ -127,6 +127,11 @@ def token_revoke(
     typer.echo("token revoked")
 
 
+async def _check_store(database_url: str) -> None:
+    async with open_store(database_url):
+        pass
+
+
 @app.command("serve")
 def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
@@ -145,6 +150,9 @@ def serve(
     logs.configure(settings)  # JSON lines on stdout (APPVENTORY_LOG_FORMAT), secrets redacted
     if local:
         asyncio.run(migrate(settings.database_url))
+    # A missing database or pending migration is one line and exit status 2 (StoreUnavailable
+    # is a user error), not a traceback inside uvicorn's startup log.
+    asyncio.run(_check_store(settings.database_url))
     logging.getLogger(__name__).info(
         "AppVentory listening on http://%s:%d (database %s)", host, port, settings.database_url
     )

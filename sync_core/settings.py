@@ -215,12 +215,19 @@ def _variable_name(field: str) -> str:
     return PREFIX + field.upper()
 
 
+HOW_TO_SET = {
+    PREFIX + "SECRET_KEY": "make one with `appventory keys generate` (keep it secret; "
+    "losing it loses every stored secret)",
+}
+
+
 def describe(error: ValidationError) -> str:
     """One line naming the first bad variable and what is wrong with it."""
     first = error.errors()[0]
     name = _variable_name(str(first["loc"][0])) if first["loc"] else "settings"
     if first["type"] == "missing":
-        return f"{name} is required but not set"
+        how = HOW_TO_SET.get(name)
+        return f"{name} is required but not set" + (f": {how}" if how else "")
     message = str(first["msg"]).removeprefix("Value error, ")
     return f"{name} is invalid: {message}"
 

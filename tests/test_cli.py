@@ -38,7 +38,11 @@ def env() -> dict[str, str]:
 @pytest.mark.parametrize(
     ("override", "expected"),
     [
-        ({"APPVENTORY_SECRET_KEY": None}, "error: APPVENTORY_SECRET_KEY is required but not set"),
+        (
+            {"APPVENTORY_SECRET_KEY": None},
+            "error: APPVENTORY_SECRET_KEY is required but not set: make one with "
+            "`appventory keys generate`",
+        ),
         ({"APPVENTORY_SECRET_KEY": "bad"}, "error: APPVENTORY_SECRET_KEY is invalid: key 1 of 1"),
         (
             {"APPVENTORY_DATABASE_URL": "mongodb://localhost/x"},
@@ -57,9 +61,11 @@ def test_bad_settings_one_line_nonzero_nothing_written(tmp_path, env, override, 
     assert list(tmp_path.iterdir()) == []
 
 
-def test_commands_before_migrate_say_what_to_do_and_create_nothing(tmp_path, env):
-    result = run(["org", "create", "Acme"], cwd=tmp_path, env=env)
+@pytest.mark.parametrize("command", [["org", "create", "Acme"], ["serve"]])
+def test_commands_before_migrate_say_what_to_do_and_create_nothing(tmp_path, env, command):
+    result = run(command, cwd=tmp_path, env=env)
     assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [result.stderr.strip()]
     assert "run `appventory migrate`" in result.stderr
     assert list(tmp_path.iterdir()) == []
 
