@@ -11,6 +11,7 @@ import typer
 
 from appventory.runtime import Runtime
 from bot import manifest
+from bot.app import is_multi_workspace
 from bot.install import INSTALL_PATH, create_invite
 from sync_core import records
 from sync_core.records import ActorType
@@ -60,6 +61,12 @@ def register(app: typer.Typer, *, settings: Callable[..., Any], with_runtime: Ca
         """A single-use install link (valid 7 days) that joins a new workspace to this
         organization."""
         loaded = settings()
+        if not is_multi_workspace(loaded):
+            # Without them /slack/install answers 404: the link would lead nowhere.
+            raise SettingsError(
+                "SLACK_CLIENT_ID and SLACK_CLIENT_SECRET must be set (the Slack app's OAuth "
+                "credentials) for install links to work; see the README's Slack section"
+            )
         now = dt.datetime.now(dt.UTC)
         token, expires_at = with_runtime(
             loaded, lambda _: create_invite(organization_id=org, now=now)

@@ -53,8 +53,11 @@ def test_bind_to_an_unknown_organization_is_refused(tmp_path, env, org):  # noqa
     assert asyncio.run(_workspace(tmp_path, TEAM)) is None
 
 
+OAUTH = {"SLACK_CLIENT_ID": "123.456", "SLACK_CLIENT_SECRET": "s3cret"}
+
+
 def test_install_link_is_a_single_use_invite_and_says_when_it_expires(tmp_path, env, org):  # noqa: F811
-    env["APPVENTORY_PUBLIC_URL"] = "https://inventory.acme.test"
+    env.update(OAUTH, APPVENTORY_PUBLIC_URL="https://inventory.acme.test")
     before = dt.datetime.now(dt.UTC)
     result = run(["slack", "install-link", "--org", org], cwd=tmp_path, env=env)
     assert result.returncode == 0, result.stderr
@@ -67,7 +70,15 @@ def test_install_link_is_a_single_use_invite_and_says_when_it_expires(tmp_path, 
     assert (str(invite.organization_id), invite.used_at) == (org, None)
 
 
+def test_install_link_without_slack_oauth_settings_is_refused(tmp_path, env, org):  # noqa: F811
+    result = run(["slack", "install-link", "--org", org], cwd=tmp_path, env=env)
+    assert result.returncode == 2
+    assert result.stderr.startswith("error: SLACK_CLIENT_ID and SLACK_CLIENT_SECRET must be set")
+    assert result.stdout == ""
+
+
 def test_install_link_for_an_unknown_organization_is_refused(tmp_path, env, org):  # noqa: F811
+    env.update(OAUTH)
     stranger = str(uuid.uuid4())
     result = run(["slack", "install-link", "--org", stranger], cwd=tmp_path, env=env)
     assert result.returncode == 2
