@@ -42,9 +42,11 @@ USER_ERRORS = (SettingsError, StoreUnavailable, SecretKeyError, organizations.No
 def _configure_logging(settings: Settings) -> None:
     level = settings.log_level.upper()
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    # One line per HTTP request is noise at INFO; keep it for DEBUG.
+    # One line per HTTP request, and the job queue registering its tasks on every command,
+    # are noise at INFO in a terminal; keep them for DEBUG. (`worker` logs through logs.py.)
     if level != "DEBUG":
-        logging.getLogger("httpx").setLevel(logging.WARNING)
+        for noisy in ("httpx", "procrastinate"):
+            logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
 def _settings(*, local: bool = False) -> Settings:

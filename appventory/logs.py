@@ -170,6 +170,8 @@ def configure(settings: Settings, *, stream: TextIO | None = None) -> None:
     root.setLevel(level)
     # One line per outgoing HTTP request is noise at INFO; keep it for DEBUG.
     logging.getLogger("httpx").setLevel(logging.WARNING if level != "DEBUG" else logging.DEBUG)
+    # Long-running processes want the job queue's own lines (the CLI quiets them).
+    logging.getLogger("procrastinate").setLevel(logging.NOTSET)
     access = logging.getLogger("uvicorn.access")
     if not any(isinstance(f, QuietPaths) for f in access.filters):
         access.addFilter(QuietPaths())
