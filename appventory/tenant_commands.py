@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 import uuid
 from collections.abc import Callable
 from typing import Annotated, Any
@@ -13,7 +14,7 @@ from rich.console import Console
 from appventory.progress import LiveProgress, summary
 from appventory.runtime import Runtime
 from sync_core import consent, records
-from sync_core.graph import TokenError
+from sync_core.graph import TenantNotFound, TokenError, TokenServiceUnavailable
 from sync_core.records import ActorType, SyncStatus
 from sync_core.store import runs
 from sync_core.sync import hints
@@ -40,11 +41,33 @@ def _permission_lines(granted: tuple[str, ...], missing: tuple[str, ...]) -> lis
     return lines
 
 
+_GUID = re.compile(r"^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
+_DOMAIN = re.compile(r"^[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
+
+
+def connect_hint(error: TokenError, *, login_url: str) -> str:
+    """What to do when a first connect fails (sync-time hints assume a working connection)."""
+    match error:
+        case TokenServiceUnavailable():
+            return (f"check APPVENTORY_LOGIN_URL ({login_url}) and that this machine can reach "
+                    "it (proxy, firewall, DNS)")  # fmt: skip
+        case TenantNotFound():
+            return ("check the tenant id: Entra admin center > Overview > Tenant ID (the sandbox "
+                    "prints its own)")  # fmt: skip
+    return hints.for_error(error)
+
+
 async def _connect(runtime: Runtime, org: uuid.UUID, tenant: str) -> consent.ConsentResult:
+    if not (_GUID.match(tenant) or _DOMAIN.match(tenant)):
+        raise ValueError(
+            f"{tenant!r} is not a tenant id: give its GUID (Entra admin center > Overview > "
+            "Tenant ID) or a domain such as contoso.onmicrosoft.com"
+        )
     try:
         verified = await runtime.check_tenant(tenant)
     except TokenError as exc:
-        raise CommandFailed(f"{exc}\nhint: {hints.for_error(exc)}") from None
+        hint = connect_hint(exc, login_url=runtime.settings.login_url)
+        raise CommandFailed(f"{exc}\nhint: {hint}") from None
     return await consent.record_connection(organization_id=org, actor=CLI_ACTOR, verified=verified)
 
 

@@ -119,8 +119,38 @@ def test_connect_to_an_unknown_tenant_is_refused_with_a_hint(tmp_path, env):
         env=env,
     )
     assert result.returncode == 1
-    assert "AADSTS90002" in result.stderr
-    assert "hint: Integration failure: Microsoft does not know this tenant" in result.stderr
+    login = env["APPVENTORY_LOGIN_URL"]
+    [error, hint] = result.stderr.strip().splitlines()
+    assert error == (f"error: AADSTS90002: {login} does not know tenant "
+                     "00000000-0000-0000-0000-0000000000aa")  # fmt: skip
+    assert hint.startswith("hint: check the tenant id: Entra admin center > Overview")
+    assert "login.microsoftonline.com" not in result.stderr and "re-add" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("tenant", "login", "expected", "code"),
+    [
+        ("not-a-tenant", None, "error: 'not-a-tenant' is not a tenant id: give its GUID", 2),
+        (
+            "00000000-0000-0000-0000-0000000000aa",
+            "http://127.0.0.1:9",
+            "error: login_unreachable: could not reach http://127.0.0.1:9 to look up tenant "
+            "00000000-0000-0000-0000-0000000000aa: connection refused\nhint: check "
+            "APPVENTORY_LOGIN_URL (http://127.0.0.1:9)",
+            1,
+        ),
+    ],
+)
+def test_connect_says_what_is_wrong_with_the_tenant_or_the_login_url(
+    tmp_path, env, tenant, login, expected, code
+):
+    org = _org(tmp_path, env)
+    if login:
+        env["APPVENTORY_LOGIN_URL"] = login
+    result = run(["connect", "--org", org, "--tenant", tenant], cwd=tmp_path, env=env)
+    assert result.returncode == code
+    assert result.stderr.startswith(expected)
+    assert "consent" not in result.stderr
 
 
 def test_sync_without_entra_settings_names_the_missing_setting(tmp_path, env):

@@ -79,21 +79,40 @@ def access_token(result: dict[str, Any], *, tenant_id: str, now: dt.datetime) ->
     )
 
 
-def _construction_error(exc: Exception, *, tenant_id: str) -> TokenError:
-    """MSAL reports a failed tenant discovery as a ValueError whose cause quotes the answer."""
+def _construction_error(exc: Exception, *, tenant_id: str, login_url: str) -> TokenError:
+    """MSAL reports a failed tenant discovery as a ValueError whose cause quotes the answer;
+    say it in our words, naming the login URL we really used (MSAL quotes its authority)."""
     chain = f"{exc} {exc.__context__ or ''}"
     codes = aadsts_codes(chain)
-    cls: type[TokenError]
-    if codes:
-        cls = token_error_class(codes)
-    elif "HTTP status: 4" in chain:
-        cls = TenantNotFound
-    elif isinstance(exc, ValueError) and exc.__context__ is None:
-        cls = TokenError  # MSAL refused the authority URL itself: a configuration error
-    else:
-        cls = TokenServiceUnavailable
-    code = f"AADSTS{codes[0]}" if codes else "tenant_discovery_failed"
-    return cls(f"tenant discovery failed for {tenant_id}: {exc}", code=code, tenant_id=tenant_id)
+    if isinstance(exc, httpx.TransportError | OSError) or isinstance(
+        exc.__context__, httpx.TransportError | OSError
+    ):
+        return TokenServiceUnavailable(
+            f"could not reach {login_url} to look up tenant {tenant_id}: {_reason(exc)}",
+            code="login_unreachable", tenant_id=tenant_id,
+        )  # fmt: skip
+    if codes or "HTTP status: 4" in chain:
+        cls = token_error_class(codes) if codes else TenantNotFound
+        code = f"AADSTS{codes[0]}" if codes else "tenant_not_found"
+        return cls(f"{login_url} does not know tenant {tenant_id}", code=code, tenant_id=tenant_id)
+    if isinstance(exc, ValueError) and exc.__context__ is None:
+        # MSAL refused the authority URL itself: a configuration error
+        return TokenError(f"tenant {tenant_id}: {exc}", code="invalid_authority",
+                          tenant_id=tenant_id)  # fmt: skip
+    return TokenServiceUnavailable(
+        f"tenant discovery for {tenant_id} at {login_url} failed: {exc}",
+        code="tenant_discovery_failed", tenant_id=tenant_id,
+    )  # fmt: skip
+
+
+def _reason(exc: BaseException) -> str:
+    """'connection refused', 'timed out'... rather than a driver's errno text."""
+    text = str(exc) or type(exc).__name__
+    if "refused" in text.lower():
+        return "connection refused"
+    if isinstance(exc, httpx.TimeoutException) or "timed out" in text.lower():
+        return "timed out"
+    return text
 
 
 class TokenProvider:
@@ -142,8 +161,9 @@ class TokenProvider:
             except _TRANSIENT as exc:
                 self._apps.pop(tenant_id, None)
                 raise TokenServiceUnavailable(
-                    f"token request failed: {exc}", code="token_request_failed", tenant_id=tenant_id
-                ) from exc
+                    f"token request to {self.login_url} failed: {_reason(exc)}",
+                    code="token_request_failed", tenant_id=tenant_id,
+                ) from exc  # fmt: skip
             if "access_token" not in result:
                 # Drop the app: MSAL replays a 400 for 60 s, which would hide a fresh consent.
                 self._apps.pop(tenant_id, None)
@@ -174,6 +194,11 @@ class TokenProvider:
 
     def _lock(self, tenant_id: str) -> asyncio.Lock:
         return self._locks.setdefault(tenant_id, asyncio.Lock())
+
+    @property
+    def login_url(self) -> str:
+        """Where token and discovery requests really go."""
+        return self._http.rewrite(f"https://{self._authority_host}")
 
     def browser_url(self, url: str) -> str:
         """Where a person's browser goes for an authority URL (the sandbox, in local mode)."""
@@ -207,5 +232,5 @@ class TokenProvider:
                 instance_discovery=False,
             )
         except _TRANSIENT as exc:
-            raise _construction_error(exc, tenant_id=tenant_id) from exc
+            raise _construction_error(exc, tenant_id=tenant_id, login_url=self.login_url) from exc
         return app

@@ -39,7 +39,8 @@ class GraphError(Exception):
 
     def __str__(self) -> str:
         where = f" (status {self.status})" if self.status else ""
-        code = f"{self.code}: " if self.code else ""
+        # Microsoft's own messages already start with their AADSTS code: say it once.
+        code = f"{self.code}: " if self.code and not self.message.startswith(self.code) else ""
         return f"{code}{self.message}{where}"
 
 
