@@ -29,6 +29,7 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
+    rich_markup_mode=None,
 )
 org_app = typer.Typer(help="Manage organizations.", no_args_is_help=True)
 token_app = typer.Typer(help="Manage API tokens for the GraphQL API.", no_args_is_help=True)
@@ -89,8 +90,13 @@ def migrate_command() -> None:
 
 
 @org_app.command("create")
-def org_create(name: Annotated[str, typer.Argument(help="The organization's name.")]) -> None:
-    """Create an organization and print its id and first API token (shown once)."""
+def org_create(
+    name: Annotated[str, typer.Argument(metavar="NAME", help="The organization's name.")],
+) -> None:
+    """Create an organization and its first API token.
+
+    Prints the organization id and the token; the token is shown this once.
+    """
     settings = _settings()
     org, token = _with_runtime(settings, lambda _: organizations.create_organization(name=name))
     typer.echo(f"organization id: {org.id}")
@@ -116,7 +122,9 @@ def token_create(
 
 @token_app.command("revoke")
 def token_revoke(
-    token: Annotated[str, typer.Argument(help="The token id, or the token itself.")],
+    token: Annotated[
+        str, typer.Argument(metavar="TOKEN", help="The token id, or the token itself.")
+    ],
 ) -> None:
     """Revoke an API token; requests with it get 401 from then on."""
     settings = _settings()
@@ -179,7 +187,7 @@ def demo(
         float, typer.Option("--every", min=0.1, help="Minutes between re-syncs.")
     ] = 2.0,
 ) -> None:
-    """Everything on a laptop: sandbox tenant, consent, first sync, insights, GraphQL, resyncs."""
+    """Everything on a laptop, against a sandbox tenant."""
     from rich.console import Console
 
     from appventory.demo import DemoOptions, run_demo

@@ -64,10 +64,13 @@ def _register_org_delete(
 ) -> None:
     @org_app.command("delete")
     def org_delete(
-        org: Annotated[uuid.UUID, typer.Argument(help="The organization's id.")],
+        org: Annotated[uuid.UUID, typer.Argument(metavar="ORG", help="The organization's id.")],
         yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation.")] = False,
     ) -> None:
-        """Delete an organization and every row it owns (inventory, history, tokens, Slack)."""
+        """Delete an organization and every row it owns.
+
+        Inventory, history, API tokens and Slack bindings go; other organizations stay.
+        """
         loaded = settings()
         found, counts, running = with_runtime(loaded, lambda _: _preview(org, count=not yes))
         if running:
@@ -88,12 +91,18 @@ def _register_org_delete(
 def _register_keys(keys: typer.Typer, *, settings: Callable[..., Any], with_runtime: Callable):
     @keys.command("generate")
     def keys_generate() -> None:
-        """Print a new encryption key (put it first in APPVENTORY_SECRET_KEY to rotate)."""
+        """Print a new encryption key.
+
+        Put it first in APPVENTORY_SECRET_KEY (comma-separated) to rotate keys.
+        """
         typer.echo(generate_key())
 
     @keys.command("rotate")
     def keys_rotate() -> None:
-        """Re-encrypt every stored secret under the first key of APPVENTORY_SECRET_KEY."""
+        """Re-encrypt stored secrets under the newest key.
+
+        The newest key is the first of APPVENTORY_SECRET_KEY.
+        """
         rotations = with_runtime(settings(), _rotate)
         typer.echo(f"  {'column':<44} {'re-encrypted':>12} {'already current':>15}")
         for r in rotations:
@@ -117,7 +126,10 @@ def _register_signins(
             typer.Option("--keep-days", min=31, help="Default: APPVENTORY_SIGN_IN_RETENTION_DAYS."),
         ] = None,
     ) -> None:
-        """Delete raw sign-ins past the retention window now; daily counts are kept."""
+        """Delete raw sign-ins past the retention window.
+
+        Daily counts per app and user are kept.
+        """
         loaded = settings()
         days = keep_days or loaded.sign_in_retention_days
         removed = with_runtime(loaded, lambda _: _prune(org, days))

@@ -48,7 +48,10 @@ def register(app: typer.Typer, *, settings: Callable[..., Any], with_runtime: Ca
             typer.Option("--team", help="Slack team id (T…); default: SLACK_BOT_TOKEN's."),
         ] = None,
     ) -> None:
-        """Bind a Slack workspace (single-workspace mode) to an organization."""
+        """Bind a Slack workspace to an organization.
+
+        For single-workspace mode (SLACK_BOT_TOKEN).
+        """
         workspace, moved_from = with_runtime(settings(), lambda rt: _bind(rt, org, team))
         typer.echo(f"workspace {workspace.team_id} bound to organization {org}")
         if moved_from:
@@ -58,8 +61,10 @@ def register(app: typer.Typer, *, settings: Callable[..., Any], with_runtime: Ca
     def install_link_command(
         org: Annotated[uuid.UUID, typer.Option("--org", help="Organization id.")],
     ) -> None:
-        """A single-use install link (valid 7 days) that joins a new workspace to this
-        organization."""
+        """Print a single-use link that installs into an organization.
+
+        The first workspace that installs with it joins the organization; valid 7 days.
+        """
         loaded = settings()
         if not is_multi_workspace(loaded):
             # Without them /slack/install answers 404: the link would lead nowhere.

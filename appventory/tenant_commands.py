@@ -98,7 +98,7 @@ def register(app: typer.Typer, *, settings: Callable[..., Any], with_runtime: Ca
         org: Annotated[uuid.UUID, typer.Option("--org", help="Organization id.")],
         tenant: Annotated[str, typer.Option("--tenant", help="Entra tenant id (GUID).")],
     ) -> None:
-        """Connect a tenant whose admin already consented in the Entra admin center."""
+        """Connect a tenant whose admin consented in the Entra admin center."""
         result = with_runtime(settings(), lambda rt: _connect(rt, org, tenant))
         check = result.check
         typer.echo(f"connected tenant {check.tenant_id} ({check.name or 'name unavailable'})")

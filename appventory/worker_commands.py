@@ -51,7 +51,7 @@ def register(app: typer.Typer, *, settings: Callable[..., Any]) -> None:
 
     @app.command("worker")
     def worker_command() -> None:
-        """Run sync jobs and the schedule (PostgreSQL; start as many as you like)."""
+        """Run sync jobs and the schedule (PostgreSQL; as many as you like)."""
         current = settings()
         requires_postgres(current)
         logs.configure(current)  # JSON lines on stdout, secrets redacted

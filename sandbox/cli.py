@@ -74,7 +74,7 @@ def sandbox_command(
                                ] = 0.02,
     dry_run: Annotated[bool, typer.Option(help="Print the settings and exit.")] = False,
 ) -> None:
-    """Serve a fake login.microsoftonline.com and graph.microsoft.com for development."""
+    """A local stand-in for Microsoft sign-in and Graph."""
     role_list = [r.strip() for r in roles.split(",") if r.strip()]
     primary = TenantSpec(tenant_id=tenant_id, name=tenant_name, seed=seed, users=users,
                          apps=apps, signins_per_user_per_day=signins_per_user_per_day,
