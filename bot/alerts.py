@@ -8,12 +8,12 @@ chat.postMessage; a 429 is retried after its Retry-After by the client's retry h
 
 from __future__ import annotations
 
-import asyncio
+import contextlib
 import logging
-import time
 from collections.abc import Sequence
 from typing import Any
 
+from aiolimiter import AsyncLimiter
 from slack_sdk.errors import SlackApiError
 
 from bot import progress
@@ -34,21 +34,20 @@ class ChannelPacer:
 
     def __init__(self, *, interval: float = 1.0) -> None:
         self.interval = interval
-        self._locks: dict[str, asyncio.Lock] = {}
-        self._next: dict[str, float] = {}
+        self._limiters: dict[str, AsyncLimiter | contextlib.nullcontext[None]] = {}
+
+    def _limiter(self, key: str) -> AsyncLimiter | contextlib.nullcontext[None]:
+        if key not in self._limiters:
+            # Slack's chat.postMessage allows about one message per second per channel.
+            paced = AsyncLimiter(1, self.interval) if self.interval > 0 else None
+            self._limiters[key] = paced or contextlib.nullcontext()
+        return self._limiters[key]
 
     async def post(self, services: BotServices, *, team_id: str, channel: str, message: Message):
-        key = f"{team_id}:{channel}"
-        async with self._locks.setdefault(key, asyncio.Lock()):
-            wait = self._next.get(key, 0.0) - time.monotonic()
-            if wait > 0:
-                await asyncio.sleep(wait)
-            try:
-                token = await services.slack.token_for(team_id) or ""
-                client = services.slack.client
-                await client.chat_postMessage(token=token, channel=channel, **message)
-            finally:
-                self._next[key] = time.monotonic() + self.interval
+        async with self._limiter(f"{team_id}:{channel}"):
+            token = await services.slack.token_for(team_id) or ""
+            client = services.slack.client
+            await client.chat_postMessage(token=token, channel=channel, **message)
 
 
 class Alerts:

@@ -7,9 +7,9 @@ keeps the two equal. `appventory slack manifest` prints it for APPVENTORY_PUBLIC
 
 from __future__ import annotations
 
-import json
-import re
 from typing import Any
+
+import yaml
 
 from bot.commands import COMMANDS
 from bot.install import BOT_SCOPES, REDIRECT_PATH
@@ -19,7 +19,6 @@ EVENTS_PATH = "/slack/events"
 BOT_EVENTS = ("app_home_opened", "app_uninstalled", "tokens_revoked")
 # /connect takes channel names: escaped, Slack sends them as <#C0123|name>.
 ESCAPED = frozenset({"/connect"})
-_PLAIN = re.compile(r"^[A-Za-z_/][A-Za-z0-9 _./()-]*$")
 
 
 def _usage(command: str) -> str:
@@ -70,43 +69,15 @@ def manifest(*, public_url: str = EXAMPLE_URL, socket_mode: bool = False) -> dic
     }  # fmt: skip
 
 
-def _scalar(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int):
-        return str(value)
-    text = str(value)
-    reserved = text.lower() in {"true", "false", "yes", "no", "on", "off", "null", "~"}
-    return text if _PLAIN.match(text) and not reserved else json.dumps(text)
-
-
-def to_yaml(value: Any, indent: int = 0) -> str:
-    """YAML for the manifest's plain shapes (mappings, lists, scalars)."""
-    pad = " " * indent
-    lines = []
-    if isinstance(value, dict):
-        for key, item in value.items():
-            if isinstance(item, dict | list) and item:
-                lines.append(f"{pad}{key}:")
-                lines.append(to_yaml(item, indent + 2))
-            else:
-                lines.append(f"{pad}{key}: {_scalar(item) if item != [] else '[]'}")
-    else:
-        for item in value:
-            if isinstance(item, dict):
-                first, *rest = to_yaml(item, indent + 2).splitlines()
-                lines.append(f"{pad}- {first.lstrip()}")
-                lines.extend(rest)
-            else:
-                lines.append(f"{pad}- {_scalar(item)}")
-    return "\n".join(lines)
-
-
 def render(*, public_url: str = EXAMPLE_URL, socket_mode: bool = False) -> str:
     """The manifest file's text."""
     head = (
         "# AppVentory's Slack app. Paste at https://api.slack.com/apps > Create New App > From a\n"
         "# manifest, after replacing the host (or print yours: `appventory slack manifest`).\n"
     )
-    return head + to_yaml(manifest(public_url=public_url, socket_mode=socket_mode)) + "\n"
+    body = yaml.safe_dump(
+        manifest(public_url=public_url, socket_mode=socket_mode),
+        sort_keys=False, allow_unicode=True, width=100,
+    )  # fmt: skip
+    return head + body
 

@@ -3,12 +3,18 @@ they signed in to it and hold a role that can grant admin consent."""
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
+
+from tenacity import (
+    AsyncRetrying,
+    retry_if_exception_type,
+    stop_after_attempt,
+    wait_incrementing,
+)
 
 from sync_core.graph import GraphClient, GraphError, TokenError, TokenProvider, TokenSource, signin
 from sync_core.graph.signin import SignedInUser
@@ -41,15 +47,16 @@ async def check_tenant(
     graph: GraphClient, tokens: TokenSource, *, attempts: int = 1, delay: float = 2.0
 ) -> TenantCheck:
     """Get a token and read the tenant's name; retry while a fresh consent propagates."""
-    for attempt in range(1, attempts + 1):
-        try:
-            token = await tokens.token(graph.tenant_id)
-            break
-        except TokenError:
-            if attempt == attempts:
-                raise
-            log.info("token for %s refused, consent may still be propagating", graph.tenant_id)
-            await asyncio.sleep(delay * attempt)
+    retrying = AsyncRetrying(
+        retry=retry_if_exception_type(TokenError),
+        stop=stop_after_attempt(attempts),
+        wait=wait_incrementing(start=delay, increment=delay),
+        before_sleep=lambda _: log.info(
+            "token for %s refused, consent may still be propagating", graph.tenant_id
+        ),
+        reraise=True,
+    )
+    token = await retrying(tokens.token, graph.tenant_id)
     name = None
     try:
         organization = await graph.get_json("organization", params={"$select": "id,displayName"})

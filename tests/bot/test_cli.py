@@ -90,7 +90,7 @@ def test_manifest_is_printed_for_the_public_url(tmp_path, env):  # noqa: F811
     env["APPVENTORY_PUBLIC_URL"] = "https://inventory.acme.test"
     result = run(["slack", "manifest"], cwd=tmp_path, env=env)
     assert result.returncode == 0, result.stderr
-    assert 'request_url: "https://inventory.acme.test/slack/events"' in result.stdout
+    assert "request_url: https://inventory.acme.test/slack/events" in result.stdout
     socket_mode = run(["slack", "manifest", "--socket-mode"], cwd=tmp_path, env=env)
     assert "socket_mode_enabled: true" in socket_mode.stdout
     assert "request_url" not in socket_mode.stdout
