@@ -230,8 +230,11 @@ async def prepare(settings: Settings, tenant_id: str) -> uuid.UUID:
 
 
 def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))]
+    """The q-quantile (0 < q < 1), interpolated between the two nearest samples."""
+    if len(values) < 2:
+        return values[0]
+    cuts = statistics.quantiles(values, n=100, method="inclusive")
+    return cuts[min(98, max(0, round(q * 100) - 1))]
 
 
 async def benchmark(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
