@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -52,37 +53,51 @@ async def _drop_database(admin_url: str, name: str) -> None:
 
 @pytest.fixture(scope="session")
 def postgres_url() -> Iterator[str]:
-    """A migrated PostgreSQL database for this test session."""
+    """A migrated PostgreSQL database for this test session (for each xdist worker its own)."""
     given = os.environ.get("APPVENTORY_TEST_POSTGRES_URL")
-    if given:
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if given and not worker:
         asyncio.run(migrate(given))
         yield given
         return
-    name = f"appventory_test_{uuid.uuid4().hex[:10]}"
+    admin = ADMIN_URL
+    if given:  # CI's database names this run; each worker gets a sibling of it
+        base, _, given_name = given.rpartition("/")
+        admin, name = f"{base}/postgres", f"{given_name}_{worker}"
+    else:
+        name = f"appventory_test_{uuid.uuid4().hex[:10]}"
     try:
-        asyncio.run(_create_database(ADMIN_URL, name))
+        asyncio.run(_create_database(admin, name))
     except (OSError, asyncpg.PostgresError, TimeoutError) as exc:
         if REQUIRE_POSTGRES:
-            pytest.fail(f"PostgreSQL required but not reachable at {ADMIN_URL}: {exc}")
+            pytest.fail(f"PostgreSQL required but not reachable at {admin}: {exc}")
         pytest.skip(
             f"PostgreSQL not reachable at 127.0.0.1:5432 ({exc}); set "
             "APPVENTORY_TEST_POSTGRES_URL to run these tests"
         )
-    url = ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    url = admin.rsplit("/", 1)[0] + f"/{name}"
     try:
         asyncio.run(migrate(url))
         yield url
     finally:
-        asyncio.run(_drop_database(ADMIN_URL, name))
+        asyncio.run(_drop_database(admin, name))
+
+
+@pytest.fixture(scope="session")
+def migrated_sqlite(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One migrated SQLite file per session: tests copy it rather than migrate again."""
+    path = tmp_path_factory.mktemp("template") / "store.sqlite3"
+    asyncio.run(migrate(f"sqlite://{path}"))
+    return path
 
 
 @pytest.fixture(params=BACKENDS)
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """A migrated, empty database on each backend."""
     if request.param == "sqlite":
-        url = f"sqlite://{tmp_path / 'store.sqlite3'}"
-        asyncio.run(migrate(url))
-        return url
+        path = tmp_path / "store.sqlite3"
+        shutil.copyfile(request.getfixturevalue("migrated_sqlite"), path)
+        return f"sqlite://{path}"
     url = request.getfixturevalue("postgres_url")
     asyncio.run(_truncate(url))
     return url
