@@ -1,7 +1,7 @@
 """Lower-bound model: the least wall time any client needs to sync a tenant through Graph.
 
 The bound comes from the limits Graph (and the sandbox, configured the same way) imposes, not from
-how our engine is built (graph-contract.md §9):
+how our engine is built (docs/graph.md#model):
 
 - paging is sequential within one collection: a collection of p pages takes at least p x L,
   where L is one request's round trip;
@@ -28,7 +28,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 RESULTS = Path(__file__).resolve().parent / "results" / "model.json"
-# Identity RU per window for one app in one tenant, by size class (graph-contract §5.1).
+# Identity RU per window for one app in one tenant, by size class (docs/graph.md#throttling).
 RU_CAPACITY = {"S": 3_500, "M": 5_000, "L": 8_000}
 
 
@@ -105,7 +105,7 @@ def pages(items: int, size: int) -> int:
 
 
 def reports_floor(requests: int, limits: Limits) -> float:
-    """Least time for `requests` sequential pages under k starts per window (contract §9)."""
+    """Least time for `requests` sequential pages under k starts per window (docs/graph.md#model)."""
     if requests <= 0:
         return 0.0
     windows = (requests - 1) // limits.reports_limit

@@ -63,11 +63,11 @@ from sync_core.sync.service import request_sync
 RESULTS = Path(__file__).resolve().parent / "results" / "sync.json"
 ACTOR = records.Actor(records.ActorType.CLI, "bench", "bench.sync")
 
-# Graph's reports limit (graph-contract §5.1, §9) and our client's window (Settings default).
+# Graph's reports limit (docs/graph.md#throttling) and our client's window (Settings default).
 REPORTS_LIMIT = 5
 CLIENT_REPORTS_PERIOD = 10.2
 SANDBOX_REPORTS_WINDOW = 10.0
-# Identity RU per 10 s for one app in one tenant, by size class (graph-contract §9).
+# Identity RU per 10 s for one app in one tenant, by size class (docs/graph.md#model).
 RU_PER_10S = {"S": 3_500, "M": 5_000, "L": 8_000}
 # Passes that run concurrently (sign_in_activity too, once the licence is known).
 CONCURRENT_PASSES = ("users", "apps", "assignments", "grants", "sign_ins", "sign_in_activity")
@@ -243,7 +243,7 @@ def _short(filename: str) -> str:
 
 
 def sign_in_floor(pages: int, period: float, latency: float) -> float:
-    """Minimum seconds for `pages` sign-in pages under 5 starts per `period` s (contract §9)."""
+    """Minimum seconds for `pages` sign-in pages under 5 starts per `period` s (docs/graph.md#model)."""
     if pages <= 0:
         return 0.0
     return max(pages * latency, ((pages - 1) // REPORTS_LIMIT) * period + latency)
@@ -933,7 +933,7 @@ async def _runs(
                 [
                     "delta requests / full requests",
                     f"{delta.report.requests:,} / {full.report.requests:,} = "
-                    f"{ratios['delta_requests_pct_of_full']:.2f}% (issue 9 target ≤ 3%)",
+                    f"{ratios['delta_requests_pct_of_full']:.2f}% (target ≤ 3%)",
                 ],
                 [
                     "delta time / full time (compressed)",

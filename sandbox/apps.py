@@ -31,7 +31,7 @@ SP_PROPERTIES = frozenset({
     "servicePrincipalNames", "servicePrincipalType", "signInAudience", "tags",
     "tokenEncryptionKeyId", "verifiedPublisher",
 })
-# /beta still carries publisherName (graph-contract §2.2); v1.0 does not.
+# /beta still carries publisherName (docs/graph.md#service-principals); v1.0 does not.
 SP_BETA_PROPERTIES = SP_PROPERTIES | {"publisherName", "errorUrl", "samlMetadataUrl"}
 INTEGRATED_TAG = "WindowsAzureActiveDirectoryIntegratedApp"
 DAY = 86_400.0

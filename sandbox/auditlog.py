@@ -85,7 +85,7 @@ def signin_resource(log: SignInLog, hit: Hit, *, premium_p2: bool = False) -> di
 
 
 def sign_in_activity(log: SignInLog, user: int) -> dict[str, Any]:
-    """A user's signInActivity; "never" reads as 0001-01-01T00:00:00Z (graph-contract §2.1)."""
+    """A user's signInActivity; "never" reads as 0001-01-01T00:00:00Z (docs/graph.md#users)."""
     newest, newest_ok = log.latest(user)
     result = {
         "lastSignInDateTime": NEVER, "lastSignInRequestId": None,

@@ -16,7 +16,7 @@ DAY = 86_400.0
 
 
 class TenantSize(Enum):
-    """Microsoft's identity throttling size classes (graph-contract §5.1)."""
+    """Microsoft's identity throttling size classes (docs/graph.md#throttling)."""
 
     SMALL = "S"
     MEDIUM = "M"
@@ -49,7 +49,7 @@ class TenantSpec:
 
     @property
     def size(self) -> TenantSize:
-        """S below 50 users, M up to 500, L above (graph-contract §5.1)."""
+        """S below 50 users, M up to 500, L above (docs/graph.md#throttling)."""
         if self.users < 50:
             return TenantSize.SMALL
         return TenantSize.MEDIUM if self.users <= 500 else TenantSize.LARGE

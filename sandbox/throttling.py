@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from sandbox.config import TenantSize, ThrottleLimits
 
-# Identity base costs (graph-contract §5.1); any other identity GET costs 1.
+# Identity base costs (docs/graph.md#throttling); any other identity GET costs 1.
 BASE_COSTS = {"users": 2, "users/delta": 2, "oauth2PermissionGrants": 2,
               "servicePrincipals/appRoleAssignments": 2, "groups/members": 3,
               "groups/transitiveMembers": 5}

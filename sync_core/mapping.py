@@ -15,14 +15,14 @@ Raw = dict[str, Any]
 USER_SELECT = (
     "id,displayName,mail,userPrincipalName,jobTitle,department,accountEnabled,createdDateTime"
 )
-# publisherName is /beta only; v1.0 has verifiedPublisher (contract §2.2).
+# publisherName is /beta only; v1.0 has verifiedPublisher (docs/graph.md#service-principals).
 APP_SELECT = (
     "id,appId,displayName,appOwnerOrganizationId,servicePrincipalType,tags,accountEnabled,"
     "homepage,signInAudience,verifiedPublisher,appRoleAssignmentRequired"
 )
 ASSIGNMENT_SELECT = "id,appRoleId,principalId,principalType,resourceId,createdDateTime"
 GRANT_SELECT = "id,clientId,consentType,principalId,resourceId,scope"
-# signInActivity must never be in a delta $select: it is a reporting property (contract §4).
+# signInActivity must never be in a delta $select: it is a reporting property (docs/graph.md#delta).
 SIGN_IN_ACTIVITY_SELECT = "id,signInActivity"
 # "Never signed in" is reported as the minimum date rather than null.
 NEVER = dt.datetime(1, 1, 1, tzinfo=dt.UTC)

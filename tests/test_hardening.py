@@ -1,4 +1,4 @@
-"""Bad requests to `serve`'s real app get a 4xx, never a 5xx or a traceback (issue 13, 4-8).
+"""Bad requests to `serve`'s real app get a 4xx, never a 5xx or a traceback.
 
 Everything here goes over HTTP through `create_app` (httpx's ASGI transport), with the Slack
 door configured, so the middleware, Strawberry and Bolt see what a client would send.

@@ -12,7 +12,7 @@ from sandbox.tokens import GRAPH_AUDIENCE, TokenRejected
 CLOCK_SKEW = 300.0
 _READ_DIRECTORY = ("Directory.Read.All", "Directory.ReadWrite.All")
 
-# Application permissions that allow each endpoint (graph-contract §2).
+# Application permissions that allow each endpoint (docs/graph.md#permissions).
 USERS = frozenset({"User.Read.All", "User.ReadWrite.All", "User.ReadBasic.All", *_READ_DIRECTORY})
 APPLICATIONS = frozenset({"Application.Read.All", "Application.ReadWrite.All",
                           "Application.ReadWrite.OwnedBy", *_READ_DIRECTORY})

@@ -47,7 +47,7 @@ class GraphAuth(httpx.Auth):
         response = yield request
         if response.status_code != httpx.codes.UNAUTHORIZED:
             return
-        # Tokens cannot be revoked but can expire early or be rejected (graph-contract §6.2).
+        # Tokens cannot be revoked but can expire early or be rejected (docs/graph.md#tokens).
         log.info("Graph answered 401 for tenant %s; refreshing the token once", self._tenant_id)
         await self._tokens.invalidate(self._tenant_id, stale=token.value)
         token = await self._tokens.token(self._tenant_id)

@@ -28,7 +28,7 @@ from sync_core.graph.stats import GraphStats, OnWait, WaitReason
 log = logging.getLogger(__name__)
 
 DEFAULT_GRAPH_URL = "https://graph.microsoft.com"
-# Identity reports (sign-ins, audits) have their own 5-requests-per-10-s limit (contract §5.1).
+# Identity reports (sign-ins, audits) have their own 5-requests-per-10-s limit (docs/graph.md#throttling).
 REPORT_SEGMENTS = frozenset({"auditlogs", "reports"})
 Params = Mapping[str, str | int]
 T = TypeVar("T")
@@ -126,7 +126,7 @@ class GraphClient:
                 if page.next_link is None:
                     yield page
                     return
-                # A nextLink carries every original parameter (contract §3); headers do not.
+                # A nextLink carries every original parameter (docs/graph.md#paging); headers do not.
                 pending = fetch(self._rebase(page.next_link), None)
                 yield page
         finally:

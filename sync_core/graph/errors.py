@@ -135,7 +135,7 @@ class TokenServiceUnavailable(TokenError, TransientGraphError):
     default_hint = "Microsoft Entra ID is unreachable right now; try again in a few minutes."
 
 
-# Branch on error.code, never on message (graph-contract §6.1). Keys are casefolded.
+# Branch on error.code, never on message (docs/graph.md#errors). Keys are casefolded.
 _GRAPH_CODES: dict[str, type[GraphError]] = {
     "invalidauthenticationtoken": GraphAuthError,
     "authorization_requestdenied": MissingPermission,

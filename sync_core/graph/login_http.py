@@ -17,7 +17,7 @@ def _origin(url: str) -> str:
 class LoginHttpClient:
     """Satisfies MSAL's http_client contract; rewrites https://{authority_host} to login_url.
 
-    MSAL insists on an https authority (graph-contract §1.4), so the authority string stays
+    MSAL insists on an https authority (docs/graph.md#tokens), so the authority string stays
     https://login.microsoftonline.com/{tenant} and only the transport is pointed elsewhere,
     e.g. at the sandbox on http://127.0.0.1:PORT. When login_url is the authority itself,
     nothing is rewritten.

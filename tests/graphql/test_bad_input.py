@@ -1,5 +1,5 @@
 """Client mistakes are BAD_USER_INPUT naming the argument, logged at INFO; costly queries are
-refused before they run (issue 13, findings 4-8)."""
+refused before they run (inputs, cursors, ids, cost)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Service principals, assignments and delegated grants (graph-contract §2.2, §2.3)."""
+"""Service principals, assignments and delegated grants (docs/graph.md#service-principals)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Delta contract for users and service principals (graph-contract §4)."""
+"""Delta contract for users and service principals (docs/graph.md#delta)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Graph's error envelope, authentication failures and unknown paths (graph-contract §6)."""
+"""Graph's error envelope, authentication failures and unknown paths (docs/graph.md#errors)."""
 
 from __future__ import annotations
 

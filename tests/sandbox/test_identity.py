@@ -1,4 +1,4 @@
-"""Identity platform contract (graph-contract §1, §8 "Identity platform")."""
+"""Identity platform contract (docs/graph.md#tokens)."""
 
 from __future__ import annotations
 

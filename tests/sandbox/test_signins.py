@@ -1,4 +1,4 @@
-"""/auditLogs/signIns contract (graph-contract §2.4)."""
+"""/auditLogs/signIns contract (docs/graph.md#permissions, #throttling)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Throttling contract (graph-contract §5, §8 "Throttling and faults")."""
+"""Throttling contract (docs/graph.md#throttling)."""
 
 from __future__ import annotations
 

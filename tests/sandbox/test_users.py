@@ -1,4 +1,4 @@
-"""/users contract: default properties, $select, $top, signInActivity (graph-contract §2.1)."""
+"""/users contract: default properties, $select, $top, signInActivity (docs/graph.md#users)."""
 
 from __future__ import annotations
 
