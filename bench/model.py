@@ -105,7 +105,10 @@ def pages(items: int, size: int) -> int:
 
 
 def reports_floor(requests: int, limits: Limits) -> float:
-    """Least time for `requests` sequential pages under k starts per window (docs/graph.md#model)."""
+    """Least time for `requests` sequential pages under k starts per window.
+
+    See docs/graph.md#model.
+    """
     if requests <= 0:
         return 0.0
     windows = (requests - 1) // limits.reports_limit

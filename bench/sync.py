@@ -243,7 +243,10 @@ def _short(filename: str) -> str:
 
 
 def sign_in_floor(pages: int, period: float, latency: float) -> float:
-    """Minimum seconds for `pages` sign-in pages under 5 starts per `period` s (docs/graph.md#model)."""
+    """Minimum seconds for `pages` sign-in pages under 5 starts per `period` s.
+
+    See docs/graph.md#model.
+    """
     if pages <= 0:
         return 0.0
     return max(pages * latency, ((pages - 1) // REPORTS_LIMIT) * period + latency)

@@ -28,7 +28,8 @@ from sync_core.graph.stats import GraphStats, OnWait, WaitReason
 log = logging.getLogger(__name__)
 
 DEFAULT_GRAPH_URL = "https://graph.microsoft.com"
-# Identity reports (sign-ins, audits) have their own 5-requests-per-10-s limit (docs/graph.md#throttling).
+# Identity reports (sign-ins, audits) have their own 5-requests-per-10-s limit
+# (docs/graph.md#throttling).
 REPORT_SEGMENTS = frozenset({"auditlogs", "reports"})
 Params = Mapping[str, str | int]
 T = TypeVar("T")
@@ -126,7 +127,7 @@ class GraphClient:
                 if page.next_link is None:
                     yield page
                     return
-                # A nextLink carries every original parameter (docs/graph.md#paging); headers do not.
+                # A nextLink carries every original parameter, not headers (docs/graph.md#paging).
                 pending = fetch(self._rebase(page.next_link), None)
                 yield page
         finally:
