@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -152,9 +153,18 @@ def _throttle(call: GraphCall, endpoint: Endpoint) -> tuple[Verdict, int | None]
     return verdict, cost
 
 
-def _throttled(verdict: Verdict) -> GraphError:
+def retry_after(seconds: float, *, time_scale: float) -> str:
+    """Graph sends whole seconds; a sandbox whose windows are compressed sends the compressed
+    wait as a decimal (a whole second would be many windows long)."""
+    if time_scale == 1:
+        return str(max(1, math.ceil(seconds)))
+    return f"{max(seconds, 0.001):.3f}"
+
+
+def _throttled(verdict: Verdict, *, time_scale: float) -> GraphError:
+    wait = retry_after(verdict.retry_after, time_scale=time_scale)
     return GraphError(429, "TooManyRequests", "Please retry again later.", inner_code="429",
-                      headers={"Retry-After": f"{max(verdict.retry_after, 0.001):.3f}",
+                      headers={"Retry-After": wait,
                                "x-ms-throttle-scope": verdict.scope,
                                "x-ms-throttle-information": verdict.information})
 
@@ -173,7 +183,7 @@ def _answer(request: Request, sandbox: SandboxState, ctx: RequestContext) -> Res
     endpoint = resolve(call)
     verdict, cost = _throttle(call, endpoint)
     if not verdict.allowed:
-        raise _throttled(verdict)
+        raise _throttled(verdict, time_scale=sandbox.config.time_scale)
     headers = call.response_headers
     if cost is not None:
         headers["x-ms-resource-unit"] = str(cost)

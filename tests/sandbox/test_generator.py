@@ -75,9 +75,9 @@ def test_sign_ins_are_skewed_ordered_and_sometimes_fail():
 
 
 def test_a_100k_user_3m_sign_in_tenant_is_built_lazily():
-    started = time.perf_counter()
+    started = time.process_time()  # CPU time: what laziness saves, whatever the load
     t = tenant(users=100_000, apps=300, signins_per_user_per_day=1, days=30)
-    assert time.perf_counter() - started < 5
+    assert time.process_time() - started < 5
     assert t.signins.total == 3_000_000
     assert t.user_record(99_999)["userPrincipalName"].endswith("@contoso.onmicrosoft.com")
     window = t.signins.first_before(ANCHOR.timestamp() - 86_400)
