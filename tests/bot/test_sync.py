@@ -3,10 +3,12 @@ run is named; history; the fallback when the bot cannot post in the channel."""
 
 from __future__ import annotations
 
+import asyncio
 import time
 
 from bot.progress import REPLY_REDRAWS
 from sync_core import consent
+from sync_core.records import SyncStatus
 from sync_core.store import runs
 from tests.bot.conftest import CHANNEL, MEMBER
 from tests.sync.conftest import TESTER
@@ -46,12 +48,23 @@ async def test_sync_acks_at_once_then_one_message_shows_progress_and_result(entr
     assert (run.trigger, run.actor.id) == ("slack", MEMBER)
 
 
+async def _until_running(bot, *, timeout: float = 20.0) -> None:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while asyncio.get_running_loop().time() < deadline:
+        [run] = await runs.list_runs(organization_id=bot.organization_id)
+        if run.status is SyncStatus.RUNNING:
+            return
+        await asyncio.sleep(0.02)
+    raise AssertionError(f"the first sync never started running (still {run.status})")
+
+
 async def test_a_second_sync_while_one_runs_says_which_and_since_when(entra_bot):
     bot, entra = entra_bot
     await _connect(bot, entra)
     await entra.sandbox.set_faults(latency_ms=50)
     await bot.command("/sync")
     await bot.slack.wait_for(lambda slack: slack.called("chat.postMessage"))
+    await _until_running(bot)  # on a loaded machine the run may still be queued here
     url = bot.slack.response_url()
     await bot.command("/sync", response_url=url)
     [reply] = await bot.slack.wait_for(lambda slack: slack.replies(url))
