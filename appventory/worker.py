@@ -109,8 +109,11 @@ async def run_sync(context: procrastinate.JobContext, run_id: str) -> None:
     """Job: run (or resume) one sync run."""
     runtime = _runtime(context)
     log.info("worker %s runs sync %s (job %s)", os.getpid(), run_id, context.job.id)
+    # A retried job (its worker died or was stopped) takes over the run its first attempt
+    # held; the job's connection lock means no other job runs it meanwhile.
+    take_over = context.job.attempts > 0
     with runtime.store.activated():
-        await execute(runtime.require_engine(), uuid.UUID(run_id))
+        await execute(runtime.require_engine(), uuid.UUID(run_id), take_over=take_over)
 
 
 async def schedule_tick(context: procrastinate.JobContext, timestamp: int) -> None:

@@ -23,7 +23,7 @@ log = logging.getLogger(__name__)
 SCHEDULER = records.Actor(ActorType.SYSTEM, "scheduler", "schedule")
 MAX_BACKOFF = dt.timedelta(hours=24)
 # A run whose worker has not saved progress for this long is taken over and resumed.
-STALLED_AFTER = dt.timedelta(minutes=5)
+STALLED_AFTER = runs.STALLED_AFTER
 
 
 def next_attempt(*, finished_at: dt.datetime, interval: dt.timedelta, failures: int) -> dt.datetime:
@@ -70,12 +70,15 @@ class Scheduler:
                 await self.runner.submit(run.id)
                 handed.append(run.id)
         # A run no worker reports on (its job lost, or its process gone without a job queue to
-        # notice) is handed again; a duplicate of a live job ends at once (`execute`).
-        for run_id in await runs.stale_runs(older_than=now - self.stalled_after):
+        # notice) goes back to the queue and is handed again; of processes ticking at once, one
+        # requeues it, and of executors handed it, one claims it (`execute`).
+        stalled_before = now - self.stalled_after
+        for run_id in await runs.stale_runs(older_than=stalled_before):
+            if not await runs.requeue_stalled(run_id=run_id, older_than=stalled_before, now=now):
+                continue
             log.warning(
                 "run %s stalled (no progress for %s): resuming it", run_id, self.stalled_after
             )
-            await runs.touch(run_id=run_id, now=now)
             await self.runner.submit(run_id)
             handed.append(run_id)
         return handed

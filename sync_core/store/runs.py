@@ -23,6 +23,17 @@ from sync_core.store import models
 from sync_core.store.organizations import NotFound
 from sync_core.store.paging import Page, keyset
 
+# A run whose executor has not saved progress for this long counts as abandoned: another
+# process may take it over (a Graph Retry-After can hold a live run silent for minutes).
+STALLED_AFTER = dt.timedelta(minutes=5)
+
+
+class RunTaken(ValueError):
+    """The run has ended, or another process executes it: this one must not.
+
+    A ValueError, so a door that shows bad input as one line (the CLI) shows this one too.
+    """
+
 
 def entity_report(name: str, data: dict[str, Any]) -> EntityReport:
     """An entity report from its stored JSON (enums restored)."""
@@ -103,8 +114,45 @@ async def is_active(*, run_id: uuid.UUID) -> bool:
     return await models.SyncRun.filter(id=run_id, active_key__isnull=False).exists()
 
 
+async def claim(*, run_id: uuid.UUID, now: dt.datetime, stalled_before: dt.datetime) -> bool:
+    """Take an active run for this process if it is queued, released, or silent since before
+    `stalled_before`; False when it is not (another process holds it, or it ended).
+
+    One conditional UPDATE: of processes claiming the same run at once, exactly one wins.
+    """
+    claimable = (
+        Q(status=SyncStatus.QUEUED) | Q(heartbeat_at=None) | Q(heartbeat_at__lt=stalled_before)
+    )
+    claimed = await (
+        models.SyncRun.filter(id=run_id, active_key__isnull=False)
+        .filter(claimable)
+        .update(status=SyncStatus.RUNNING, heartbeat_at=now)
+    )
+    if claimed:
+        # A resumed run keeps the time it first started.
+        await models.SyncRun.filter(id=run_id, started_at=None).update(started_at=now)
+    return claimed == 1
+
+
+async def release(*, run_id: uuid.UUID) -> None:
+    """This process stopped the run (shutdown): it stays active with its checkpoint, and the
+    next executor may claim it at once rather than after it stalls."""
+    await models.SyncRun.filter(id=run_id, active_key__isnull=False).update(heartbeat_at=None)
+
+
+async def requeue_stalled(*, run_id: uuid.UUID, older_than: dt.datetime, now: dt.datetime) -> bool:
+    """Put a stalled run back in the queue to be claimed again; True for the one process of
+    several ticking at once whose conditional UPDATE found it still stalled."""
+    requeued = await (
+        models.SyncRun.filter(id=run_id, active_key__isnull=False)
+        .filter(_stalled(older_than))
+        .update(status=SyncStatus.QUEUED, heartbeat_at=now)
+    )
+    return requeued == 1
+
+
 async def mark_running(*, run_id: uuid.UUID, now: dt.datetime) -> None:
-    """A worker took the run (or took it over after a crash)."""
+    """Mark a run running whoever holds it (fixtures); an executor `claim`s it instead."""
     run = await models.SyncRun.get(id=run_id)
     await models.SyncRun.filter(id=run_id).update(
         status=SyncStatus.RUNNING, started_at=run.started_at or now, heartbeat_at=now
@@ -119,8 +167,12 @@ async def save_progress(
     totals: dict[str, float],
     now: dt.datetime,
 ) -> None:
-    """Persist counters and the checkpoint a resumed run continues from."""
-    await models.SyncRun.filter(id=run_id).update(
+    """Persist counters and the checkpoint a resumed run continues from.
+
+    Not once the run is released: a save already under way as its process stops must not
+    make it look alive again.
+    """
+    await models.SyncRun.filter(id=run_id, heartbeat_at__isnull=False).update(
         entities=entities,
         checkpoint=checkpoint,
         requests=int(totals.get("requests", 0)),
@@ -175,12 +227,15 @@ async def list_runs(
     return [report(row, tenant_id=row.connection.tenant_id) for row in rows]
 
 
+def _stalled(older_than: dt.datetime) -> Q:
+    return Q(heartbeat_at__lt=older_than) | Q(heartbeat_at=None, created_at__lt=older_than)
+
+
 async def stale_runs(*, older_than: dt.datetime) -> list[uuid.UUID]:
     """Active runs whose worker stopped reporting: candidates to resume."""
-    stalled = Q(heartbeat_at__lt=older_than) | Q(heartbeat_at=None, created_at__lt=older_than)
     return list(
         await models.SyncRun.filter(active_key__isnull=False)
-        .filter(stalled)
+        .filter(_stalled(older_than))
         .values_list("id", flat=True)
     )
 
@@ -228,11 +283,6 @@ async def failure_streak(*, connection_id: uuid.UUID, limit: int = 20) -> int:
             break
         streak += 1
     return streak
-
-
-async def touch(*, run_id: uuid.UUID, now: dt.datetime) -> None:
-    """Refresh a run's heartbeat (taking it over), so no other tick resubmits it meanwhile."""
-    await models.SyncRun.filter(id=run_id).update(heartbeat_at=now)
 
 
 async def due_connections(

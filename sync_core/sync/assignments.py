@@ -93,20 +93,37 @@ async def sync_assignments(ctx: PassContext) -> None:
 async def _each(
     ctx: PassContext, apps: list[str], done: set[str], work: Callable[[str], Awaitable[None]]
 ) -> None:
-    """Run `work(app)` for each app with bounded concurrency, checkpointing as they finish."""
+    """Run `work(app)` for each app with bounded concurrency, checkpointing as they finish.
+
+    After a failure no further app starts and those under way finish; the failures are then
+    raised together. Nothing is cancelled: Tortoise's SQLite client leaves its one connection
+    locked for good when a task is cancelled while opening a transaction.
+    """
     slots = asyncio.Semaphore(ctx.options.concurrency)
+    failures: list[Exception] = []
 
     async def one(app_entra_id: str) -> None:
         async with slots:
-            await work(app_entra_id)
-        done.add(app_entra_id)
-        if len(done) % SAVE_EVERY == 0:
-            ctx.progress.mark(ENTITY, "done_apps", sorted(done))
-            await ctx.progress.save()
+            if failures:
+                return
+            try:
+                await work(app_entra_id)
+                await _finished(ctx, done, app_entra_id)
+            except Exception as exc:  # raised with the others once every app has stopped
+                failures.append(exc)
 
     async with asyncio.TaskGroup() as group:
         for app_entra_id in apps:
             group.create_task(one(app_entra_id))
+    if failures:
+        raise ExceptionGroup(f"{len(failures)} of {len(apps)} app(s) failed", failures)
+
+
+async def _finished(ctx: PassContext, done: set[str], app_entra_id: str) -> None:
+    done.add(app_entra_id)
+    if len(done) % SAVE_EVERY == 0:
+        ctx.progress.mark(ENTITY, "done_apps", sorted(done))
+        await ctx.progress.save()
 
 
 async def _sync_app(ctx: PassContext, app_entra_id: str, groups: GroupMembers) -> None:

@@ -41,6 +41,8 @@ class PassContext:
     licence_known: asyncio.Event = field(default_factory=asyncio.Event)
     # Set when a token request failed mid-run (consent revoked, secret expired).
     token_error: Exception | None = None
+    # Passes that raised something other than a Graph error (a bug, the store failing).
+    crashed: list[str] = field(default_factory=list)
 
     @property
     def connection_id(self) -> uuid.UUID:

@@ -1,4 +1,4 @@
-"""Runs one sync: token and tenant checks, the entity passes, status, hint and bookkeeping."""
+"""Runs one sync: claiming the run, token and tenant checks, the entity passes, its end."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import asyncio
 import datetime as dt
 import logging
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import httpx
@@ -15,34 +15,34 @@ from structlog.contextvars import bind_contextvars
 from sync_core import insights
 from sync_core.graph import (
     GraphClient,
-    GraphError,
     GraphStats,
     OnWait,
     RetryPolicy,
     TokenError,
     TokenSource,
 )
-from sync_core.graph import errors as graph_errors
 from sync_core.records import (
-    SYSTEM,
     ConnectionStatus,
     EntityStatus,
     SyncReport,
     SyncStatus,
 )
 from sync_core.store import connections, runs
-from sync_core.store.activity import NewActivity
-from sync_core.sync import hints
-from sync_core.sync.assignments import sync_assignments
+from sync_core.store.organizations import NotFound
+from sync_core.sync import outcome
 from sync_core.sync.context import PassContext, SyncOptions
-from sync_core.sync.directory import APPS, GRANTS, USERS, sync_collection
 from sync_core.sync.notify import SyncListener, tell
-from sync_core.sync.progress import Observer, RunProgress, restore
-from sync_core.sync.signins import sync_sign_in_activity, sync_sign_ins
+from sync_core.sync.passes import run_passes
+from sync_core.sync.progress import Observer, RunProgress, RunStopped, restore
 from sync_core.sync.tenant import check_tenant
 
 log = logging.getLogger(__name__)
 Clock = Callable[[], dt.datetime]
+# How long a stopping run's passes get to reach a safe point (most take one Graph page)
+# before they are cancelled wherever they are; Heroku and Kubernetes allow 30 s after SIGTERM.
+STOP_SECONDS = 5.0
+# How long a stopped run may take to hand itself back before the process goes on closing.
+RELEASE_SECONDS = 2.0
 
 
 def utcnow() -> dt.datetime:
@@ -62,15 +62,55 @@ class SyncEngine:
     listeners: list[SyncListener] = field(default_factory=list)
 
     async def run(
-        self, run_id: uuid.UUID, *, observer: Observer | None = None, on_wait: OnWait | None = None
+        self,
+        run_id: uuid.UUID,
+        *,
+        observer: Observer | None = None,
+        on_wait: OnWait | None = None,
+        take_over: bool = False,
     ) -> SyncReport:
-        """Execute (or resume) a queued run to its end; returns the final report."""
-        queued, entities, checkpoint = await runs.load(run_id=run_id)
+        """Claim a queued (or stalled) run and execute it to its end; returns the final report.
+
+        `take_over`: the caller knows the run's last executor is gone (a job queue retrying its
+        job), so a running run is taken however recent its heartbeat. Raises RunTaken when the
+        run has ended or another process executes it.
+        """
         now = self.clock()
-        await runs.mark_running(run_id=run_id, now=now)
+        stalled_before = now if take_over else now - runs.STALLED_AFTER
+        if not await runs.claim(run_id=run_id, now=now, stalled_before=stalled_before):
+            raise await _taken(run_id)
+        stop = asyncio.Event()
+        work = asyncio.create_task(
+            self._execute(run_id, now=now, stop=stop, observer=observer, on_wait=on_wait),
+            name=f"sync-{run_id}-passes",
+        )
+        try:
+            # Shielded: a cancellation (shutdown, Ctrl-C) stops the passes at a safe point.
+            report = await asyncio.shield(work)
+        except asyncio.CancelledError:
+            await _stop(work, stop)
+            await _release(run_id)
+            raise
+        except Exception as exc:  # a bug or a failing store: the run must still end
+            log.exception("sync %s crashed", run_id)
+            report = await outcome.end_crashed(run_id, exc, now=self.clock())
+        events = await self._derive(report)
+        await tell(self.listeners, report=report, events=events)
+        return report
+
+    async def _execute(
+        self,
+        run_id: uuid.UUID,
+        *,
+        now: dt.datetime,
+        stop: asyncio.Event,
+        observer: Observer | None,
+        on_wait: OnWait | None,
+    ) -> SyncReport:
+        queued, entities, checkpoint = await runs.load(run_id=run_id)
         state = await connections.sync_state(connection_id=queued.connection_id)
         # Every log line of this run (and of the tasks it starts) carries its ids.
-        bind_contextvars(run_id=str(run_id), tenant_id=state.connection.tenant_id)
+        bind_contextvars(run_id=str(queued.id), tenant_id=state.connection.tenant_id)
         stats = GraphStats()
         graph = GraphClient(
             self.http,
@@ -82,13 +122,14 @@ class SyncEngine:
             on_wait=on_wait,
         )
         progress = RunProgress(
-            run_id,
+            queued.id,
             checkpoint=checkpoint,
             stats=stats,
             clock=self.clock,
             observer=observer,
             entities=restore(entities),
             organization_id=queued.organization_id,
+            stop=stop,
         )
         ctx = PassContext(
             graph=graph,
@@ -98,20 +139,17 @@ class SyncEngine:
             full=queued.full,
             options=self.options,
         )
-        log.info("sync %s of tenant %s started", run_id, state.connection.tenant_id)
+        log.info("sync %s of tenant %s started", queued.id, state.connection.tenant_id)
         if not checkpoint:
-            progress.events.append(_run_event(ctx, "sync.started", queued))
+            progress.events.append(outcome.run_event(ctx, "sync.started", queued))
         try:
             await self._check_tenant(ctx)
         except TokenError as exc:
-            report = await _fail(ctx, queued, exc)
-        else:
-            await _run_passes(ctx)
-            await self._record_permissions(ctx)
-            report = await _finish(ctx, queued)
-        events = await self._derive(report)
-        await tell(self.listeners, report=report, events=events)
-        return report
+            return await outcome.fail(ctx, queued, exc)
+        await run_passes(ctx)
+        progress.raise_if_stopping()
+        await self._record_permissions(ctx)
+        return await outcome.finish(ctx, queued)
 
     async def _derive(self, report: SyncReport) -> list:
         """Recompute insights after the data is in; their events are already in the trail."""
@@ -146,149 +184,35 @@ class SyncEngine:
         await connections.update(connection_id=ctx.connection_id, **changes)
 
 
-async def _guard(ctx: PassContext, entity: str, work: Callable[[], Awaitable[None]]) -> None:
-    """Run one pass; a Graph error ends that entity with its reason and hint, not the run."""
-    if ctx.progress.state(entity).get("done"):
-        return
+async def _taken(run_id: uuid.UUID) -> runs.RunTaken:
+    """Why a run cannot be claimed."""
     try:
-        await work()
-    except GraphError as exc:
-        log.warning("sync of %s for tenant %s: %s", entity, ctx.state.connection.tenant_id, exc)
-        if isinstance(exc, graph_errors.PremiumLicenseRequired):
-            ctx.has_premium = False
-        if isinstance(exc, TokenError):
-            ctx.token_error = exc
-        ctx.progress.update(
-            entity,
-            status=EntityStatus.FAILED,
-            error_code=exc.code or type(exc).__name__,
-            error=str(exc),
-            hint=hints.for_error(exc, entity=entity),
-        )
-        await ctx.progress.save()
+        report, _, _ = await runs.load(run_id=run_id)
+    except NotFound:  # its organization was deleted since the run was queued
+        return runs.RunTaken(f"run {run_id} no longer exists")
+    if not report.is_active:
+        return runs.RunTaken(f"run {run_id} has already ended ({report.status.value})")
+    return runs.RunTaken(f"run {run_id} is already running in another process")
 
 
-async def _run_passes(ctx: PassContext) -> None:
-    async with asyncio.TaskGroup() as group:
-        users = group.create_task(_guard(ctx, "users", lambda: sync_collection(ctx, USERS)))
-
-        async def apps_then_assignments() -> None:
-            await _guard(ctx, "apps", lambda: sync_collection(ctx, APPS))
-            # Assignments need this run's apps, and its joiners and leavers (group members).
-            await asyncio.shield(users)
-            if ctx.progress.entities["apps"].status is EntityStatus.FAILED:
-                ctx.progress.update(
-                    "assignments",
-                    status=EntityStatus.SKIPPED,
-                    error="skipped: the apps pass failed",
-                )
-                return
-            await _guard(ctx, "assignments", lambda: sync_assignments(ctx))
-
-        group.create_task(apps_then_assignments())
-        group.create_task(_guard(ctx, "grants", lambda: sync_collection(ctx, GRANTS)))
-        sign_ins = group.create_task(_guard(ctx, "sign_ins", lambda: sync_sign_ins(ctx)))
-        sign_ins.add_done_callback(lambda _: ctx.licence_known.set())
-        group.create_task(_activity_when_licence_known(ctx, users))
+async def _stop(work: asyncio.Task[SyncReport], stop: asyncio.Event) -> None:
+    """Stop a run's passes after their current write, not inside it: Tortoise's SQLite client
+    keeps its one connection locked for good when a task is cancelled opening a transaction."""
+    stop.set()
+    done, _ = await asyncio.wait({work}, timeout=STOP_SECONDS)
+    if not done:
+        log.warning("sync passes did not stop within %s s: cancelling them", STOP_SECONDS)
+        work.cancel()
+        await asyncio.wait({work})
+    if not work.cancelled() and not isinstance(work.exception(), RunStopped | None):
+        log.warning("sync failed while stopping", exc_info=work.exception())
 
 
-async def _activity_when_licence_known(ctx: PassContext, users: asyncio.Task[None]) -> None:
-    """signInActivity beside the other passes, once the users exist and the licence is known.
-
-    The sign-in pass learns about the licence from its first page; waiting for it spares a
-    tenant without P1/P2 a refused request, and the users pass writes the rows this one updates.
-    """
-    await asyncio.shield(users)
-    await ctx.licence_known.wait()
-    if ctx.has_premium is False:
-        ctx.progress.update(
-            "sign_in_activity",
-            status=EntityStatus.SKIPPED,
-            error="skipped: no Entra ID P1/P2 licence",
-            hint=hints.PREMIUM,
-        )
-        return
-    await _guard(ctx, "sign_in_activity", lambda: sync_sign_in_activity(ctx))
-
-
-def _status(ctx: PassContext) -> SyncStatus:
-    statuses = [e.status for e in ctx.progress.entities.values()]
-    if EntityStatus.FAILED not in statuses:
-        return SyncStatus.SUCCEEDED
-    core = [ctx.progress.entities[name].status for name in ("users", "apps")]
-    if all(s is EntityStatus.FAILED for s in core):
-        return SyncStatus.FAILED
-    return SyncStatus.PARTIAL
-
-
-async def _finish(ctx: PassContext, queued: SyncReport) -> SyncReport:
-    status = _status(ctx)
-    failed = [e for e in ctx.progress.entities.values() if e.status is EntityStatus.FAILED]
-    first = failed[0] if failed else None
-    hint = first.hint if first else None
-    apps = ctx.progress.entities["apps"]
-    if (
-        status is SyncStatus.SUCCEEDED
-        and apps.fetched == 0
-        and apps.mode is not None
-        and apps.mode.value == "full"
-    ):
-        hint = hints.MISSING_APPS
-    changes: dict[str, object] = {"last_sync_at": ctx.now}
-    if ctx.token_error is not None:
-        changes["status"] = _consent_status(ctx.token_error)
-    if status is SyncStatus.SUCCEEDED:
-        changes["last_successful_sync_at"] = ctx.now
-    if ctx.has_premium is not None:
-        changes["has_premium"] = ctx.has_premium
-    if ctx.has_premium is False:
-        changes["has_sign_in_data"] = False
-    await connections.update(connection_id=ctx.connection_id, **changes)
-    ctx.progress.events.append(_run_event(ctx, f"sync.{status.value}", queued))
-    await ctx.progress.save()
-    await runs.finish(
-        run_id=queued.id,
-        status=status,
-        now=ctx.progress.clock(),
-        error_code=first.error_code if first else None,
-        error_message=first.error if first else None,
-        hint=hint,
-    )
-    return (await runs.load(run_id=queued.id))[0]
-
-
-def _consent_status(exc: TokenError) -> ConnectionStatus:
-    """A refused token means consent is needed, unless our own credentials are the problem."""
-    if isinstance(exc, graph_errors.InvalidClientSecret | graph_errors.ClientSecretExpired):
-        return ConnectionStatus.ERROR
-    return ConnectionStatus.NEEDS_CONSENT
-
-
-async def _fail(ctx: PassContext, queued: SyncReport, exc: TokenError) -> SyncReport:
-    """The tenant refused a token: nothing was read, nothing changes but the status."""
-    await connections.update(
-        connection_id=ctx.connection_id, status=_consent_status(exc), last_sync_at=ctx.now
-    )
-    ctx.progress.events.append(_run_event(ctx, "sync.failed", queued, error=exc.code))
-    await ctx.progress.save()
-    await runs.finish(
-        run_id=queued.id,
-        status=SyncStatus.FAILED,
-        now=ctx.progress.clock(),
-        error_code=exc.code or type(exc).__name__,
-        error_message=str(exc),
-        hint=hints.for_error(exc),
-    )
-    return (await runs.load(run_id=queued.id))[0]
-
-
-def _run_event(ctx: PassContext, kind: str, queued: SyncReport, **details: object) -> NewActivity:
-    return NewActivity(
-        kind=kind,
-        actor=queued.actor if kind == "sync.started" else SYSTEM,
-        connection_id=ctx.connection_id,
-        subject_type="sync_run",
-        subject_id=str(queued.id),
-        subject_name=ctx.state.connection.tenant_name or ctx.state.connection.tenant_id,
-        details={k: v for k, v in details.items() if v is not None},
-    )
+async def _release(run_id: uuid.UUID) -> None:
+    """Hand a run this process stopped to the next executor without waiting for it to count
+    as stalled; bounded, since the store may be closing under a shutdown."""
+    try:
+        async with asyncio.timeout(RELEASE_SECONDS):
+            await runs.release(run_id=run_id)
+    except Exception:
+        log.warning("sync %s stopped; it resumes once it counts as stalled", run_id, exc_info=True)

@@ -16,7 +16,8 @@ from sync_core.graph import errors
 PERMISSIONS = {
     "users": ("User.Read.All",),
     "apps": ("Application.Read.All",),
-    "assignments": ("Application.Read.All",),
+    # The members of assigned groups need Directory.Read.All (or GroupMember.Read.All).
+    "assignments": ("Application.Read.All", "Directory.Read.All"),
     "grants": ("Directory.Read.All",),
     "sign_ins": ("AuditLog.Read.All", "Directory.Read.All"),
     "sign_in_activity": ("AuditLog.Read.All",),

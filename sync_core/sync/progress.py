@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import datetime as dt
 import uuid
@@ -19,6 +20,11 @@ Clock = Callable[[], dt.datetime]
 Observer = Callable[[dict[str, EntityReport]], None]
 
 
+class RunStopped(Exception):
+    """The run's process is stopping it: raised at the pass's next progress update, which
+    comes after a write, never inside one. The run resumes from its last checkpoint."""
+
+
 class RunProgress:
     """Counters per entity plus the checkpoint; `save` writes both to the run row."""
 
@@ -32,8 +38,10 @@ class RunProgress:
         observer: Observer | None = None,
         entities: dict[str, EntityReport] | None = None,
         organization_id: uuid.UUID | None = None,
+        stop: asyncio.Event | None = None,
     ) -> None:
         self.run_id = run_id
+        self._stop = stop
         self.organization_id = organization_id
         # Activity events found since the last save; written with the progress.
         self.events: list[NewActivity] = []
@@ -43,8 +51,19 @@ class RunProgress:
         self._observer = observer
         self.entities = entities or {name: EntityReport(name=name) for name in ENTITIES}
 
+    @property
+    def is_stopping(self) -> bool:
+        """Whether the run's process asked it to stop."""
+        return self._stop is not None and self._stop.is_set()
+
+    def raise_if_stopping(self) -> None:
+        """RunStopped when the run's process asked it to stop."""
+        if self.is_stopping:
+            raise RunStopped(f"sync {self.run_id} stopped")
+
     def update(self, entity: str, **changes: Any) -> EntityReport:
-        """Replace fields of an entity's report."""
+        """Replace fields of an entity's report (RunStopped instead, once the run stops)."""
+        self.raise_if_stopping()
         report = dataclasses.replace(self.entities[entity], **changes)
         self.entities[entity] = report
         if self._observer is not None:

@@ -59,12 +59,16 @@ async def request_sync(
     return run, queued
 
 
-async def execute(engine: SyncEngine, run_id: uuid.UUID) -> records.SyncReport | None:
-    """Run (or resume) a queued run; None when it already ended (a late duplicate of its job)."""
-    if not await runs.is_active(run_id=run_id):
-        log.info("sync %s already ended: nothing to do", run_id)
+async def execute(
+    engine: SyncEngine, run_id: uuid.UUID, *, take_over: bool = False
+) -> records.SyncReport | None:
+    """Claim and run (or resume) a queued run; None when it already ended or another process
+    claimed it first (a late or duplicate job, `appventory sync` resuming it meanwhile)."""
+    try:
+        report = await engine.run(run_id, take_over=take_over)
+    except runs.RunTaken as taken:
+        log.info("sync %s: %s; nothing to do", run_id, taken)
         return None
-    report = await engine.run(run_id)
     log.info("sync %s ended %s", run_id, report.status)
     return report
 
@@ -96,8 +100,8 @@ class InProcessRunner:
     async def close(self) -> None:
         """Stop the runs still going before the process closes its clients (shutdown).
 
-        A stopped run keeps its checkpoint and stays active: the schedule resumes it once it
-        counts as stalled.
+        A stopped run keeps its checkpoint, stays active and is released: the next executor
+        may claim it at once (the schedule hands it again once it counts as stalled).
         """
         tasks = list(self._tasks)
         for task in tasks:
