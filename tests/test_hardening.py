@@ -24,6 +24,7 @@ from sync_core.crypto import generate_key
 from sync_core.settings import Settings
 from sync_core.store import connections, inventory, organizations
 from tests.ops.observed import captured_logs
+from tests.support import asgi_with_state
 
 SIGNING_SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
 MB = 1024 * 1024
@@ -50,14 +51,6 @@ def web_settings(database_url: str, **overrides: Any) -> Settings:
     return Settings(_env_file=None, **values)
 
 
-def _with_state(app, state):
-    """ASGITransport skips the lifespan, so hand each request the lifespan's state."""
-
-    async def asgi(scope, receive, send):
-        scope["state"] = dict(state)
-        await app(scope, receive, send)
-
-    return asgi
 
 
 @dataclass
@@ -80,7 +73,7 @@ async def open_web(settings: Settings, *, raise_app_exceptions: bool = True) -> 
     app = create_app(settings)
     async with app.router.lifespan_context(app) as state:
         transport = httpx.ASGITransport(
-            app=_with_state(app, state), raise_app_exceptions=raise_app_exceptions
+            app=asgi_with_state(app, state), raise_app_exceptions=raise_app_exceptions
         )
         with state["runtime"].store.activated():
             _, token = await organizations.create_organization(name="Acme")

@@ -14,24 +14,17 @@ from sync_core.crypto import generate_key
 from sync_core.settings import Settings
 from sync_core.store.db import migrate
 from tests.conftest import ADMIN_URL, REQUIRE_POSTGRES, _create_database
+from tests.support import asgi_with_state
 
 
 async def _get(settings: Settings, *paths: str) -> list[httpx.Response]:
     app = create_app(settings)
     async with app.router.lifespan_context(app) as state:
-        transport = httpx.ASGITransport(app=_with_state(app, state))
+        transport = httpx.ASGITransport(app=asgi_with_state(app, state))
         async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
             return [await client.get(path) for path in paths]
 
 
-def _with_state(app, state):
-    """ASGITransport skips the lifespan, so hand each request the lifespan's state."""
-
-    async def asgi(scope, receive, send):
-        scope["state"] = dict(state)
-        await app(scope, receive, send)
-
-    return asgi
 
 
 async def test_healthz_and_readyz_on_a_migrated_database(database_url):
@@ -54,7 +47,7 @@ async def test_readyz_reports_503_when_the_database_goes_away():
     settings = Settings(_env_file=None, secret_key=generate_key(), database_url=url)
     app = create_app(settings)
     async with app.router.lifespan_context(app) as state:
-        transport = httpx.ASGITransport(app=_with_state(app, state))
+        transport = httpx.ASGITransport(app=asgi_with_state(app, state))
         async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
             assert (await client.get("/readyz")).status_code == 200
             admin = await asyncpg.connect(ADMIN_URL.replace("postgres://", "postgresql://"))

@@ -32,6 +32,7 @@ from sync_core.store import slack as slack_store
 from sync_core.store.db import migrate
 from tests.bot.fake_slack import TEAM_ID, FakeSlack, running_fake_slack
 from tests.conftest import BACKENDS, _truncate
+from tests.support import asgi_with_state
 from tests.sync.conftest import sandbox_config
 
 SIGNING_SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
@@ -81,12 +82,6 @@ def slack_settings(database_url: str, fake: FakeSlack, **overrides: Any) -> Sett
     return Settings(_env_file=None, **values)
 
 
-def _with_state(app, state):
-    async def asgi(scope, receive, send):
-        scope["state"] = dict(state)
-        await app(scope, receive, send)
-
-    return asgi
 
 
 @dataclass
@@ -200,7 +195,7 @@ async def open_bot(settings: Settings, fake: FakeSlack) -> AsyncIterator[Bot]:
     app = create_app(settings)
     async with app.router.lifespan_context(app) as state:
         runtime = state["runtime"]
-        transport = httpx.ASGITransport(app=_with_state(app, state))
+        transport = httpx.ASGITransport(app=asgi_with_state(app, state))
         with runtime.store.activated():
             async with httpx.AsyncClient(
                 transport=transport, base_url="https://appventory.test"

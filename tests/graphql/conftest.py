@@ -13,6 +13,7 @@ import pytest
 from appventory.web import create_app
 from sync_core.crypto import generate_key
 from sync_core.settings import Settings
+from tests.support import asgi_with_state
 
 
 @dataclass
@@ -43,12 +44,6 @@ class RecordingRunner:
         self.submitted.append(run_id)
 
 
-def _with_state(app, state):
-    async def asgi(scope, receive, send):
-        scope["state"] = dict(state)
-        await app(scope, receive, send)
-
-    return asgi
 
 
 @pytest.fixture
@@ -67,7 +62,7 @@ async def api(database_url: str, runner: RecordingRunner) -> AsyncIterator[Api]:
             runner=runner, active_days=30, inactive_days=60
         )
         runtime = state["runtime"]
-        transport = httpx.ASGITransport(app=_with_state(app, state))
+        transport = httpx.ASGITransport(app=asgi_with_state(app, state))
         with runtime.store.activated():
             async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
                 yield Api(client)

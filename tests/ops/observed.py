@@ -26,6 +26,7 @@ from sync_core.records import ActorType
 from sync_core.settings import Settings
 from sync_core.store import organizations
 from sync_core.store.db import migrate
+from tests.support import asgi_with_state
 
 TESTER = records.Actor(ActorType.CLI, "pytest", "test suite")
 
@@ -64,14 +65,6 @@ def sample(exposition: str, name: str, **labels: str) -> float:
     return 0.0
 
 
-def asgi_with_state(app: Any, state: dict) -> Any:
-    """ASGITransport skips the lifespan, so hand each request the lifespan's state."""
-
-    async def asgi(scope, receive, send):
-        scope["state"] = dict(state)
-        await app(scope, receive, send)
-
-    return asgi
 
 
 @dataclass

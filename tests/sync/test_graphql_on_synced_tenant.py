@@ -6,6 +6,7 @@ import httpx
 
 from appventory.web import create_app
 from sync_core.store import organizations
+from tests.support import asgi_with_state
 
 APPS = """query($after: String) {
   apps(first: 50, after: $after) {
@@ -32,12 +33,7 @@ async def test_dashboard_queries_and_mutations_on_a_synced_tenant(tenant):
     token = await organizations.create_token(organization_id=tenant.organization_id)
     app = create_app(tenant.runtime.settings)
     async with app.router.lifespan_context(app) as state:
-
-        async def asgi(scope, receive, send):
-            scope["state"] = dict(state)
-            await app(scope, receive, send)
-
-        transport = httpx.ASGITransport(app=asgi)
+        transport = httpx.ASGITransport(app=asgi_with_state(app, state))
         async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
 
             async def query(text: str, **variables):
