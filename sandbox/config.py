@@ -109,6 +109,9 @@ class SandboxConfig:
     client_secret: str = DEFAULT_CLIENT_SECRET
     client_name: str = "AppVentory"
     public_login_host: str = "https://login.microsoftonline.com"
+    # When set (e.g. "https://graph.microsoft.com"), nextLinks and deltaLinks name this host, as
+    # Graph's do; a client must follow them as given, to its own Graph URL.
+    public_graph_host: str | None = None
     throttling: ThrottleLimits = field(default_factory=ThrottleLimits)
     faults: FaultSettings = field(default_factory=FaultSettings)
     token_lifetime_seconds: int | None = None

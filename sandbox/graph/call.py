@@ -32,7 +32,8 @@ class GraphCall:
     @property
     def base_path(self) -> str:
         """Absolute URL of this resource, without the query."""
-        return f"{self.ctx.base_url}/{self.version}/{self.path}"
+        host = (self.sandbox.config.public_graph_host or self.ctx.base_url).rstrip("/")
+        return f"{host}/{self.version}/{self.path}"
 
     @property
     def now(self) -> float:

@@ -5,10 +5,12 @@ advanced query."""
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import hashlib
 import json
 from urllib.parse import parse_qs, urlsplit
 
+import httpx
 import pytest
 
 from sandbox.authcode import posted_form
@@ -104,3 +106,34 @@ async def test_group_members_say_what_they_are(graph, config):
     members = (await graph.get(f"/v1.0/groups/{groups[0]['id']}/members",
                                params={"$select": "id"})).json()["value"]  # fmt: skip
     assert members and {m["@odata.type"] for m in members} == {"#microsoft.graph.user"}
+
+
+@pytest.mark.parametrize("config", [SandboxConfig(
+    tenants=[TenantSpec(seed=3, users=250)], empty_page_rate=0.0,
+    public_graph_host="https://graph.microsoft.com")])  # fmt: skip
+async def test_links_can_name_graph_s_public_host_and_the_client_follows_them(app, client, config):
+    """Graph's nextLinks are absolute https://graph.microsoft.com URLs: the client follows them
+    as given, but only ever to its own Graph URL (here the sandbox), token included."""
+    from sync_core.graph import AccessToken, GraphClient
+    from tests.sandbox.support import get_token
+
+    bearer = await get_token(client, config)
+
+    class Tokens:
+        async def token(self, tenant_id: str) -> AccessToken:
+            return AccessToken(value=bearer, expires_at=dt.datetime.max.replace(tzinfo=dt.UTC),
+                               roles=frozenset(), tenant_id=tenant_id)  # fmt: skip
+
+        async def invalidate(self, tenant_id: str, *, stale: str | None = None) -> None:
+            return None
+
+    sandbox_url = "http://sandbox.test"
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app)) as http:
+        graph = GraphClient(http, tokens=Tokens(), tenant_id=config.primary.tenant_id,
+                            graph_url=sandbox_url)  # fmt: skip
+        links, ids = [], []
+        async for page in graph.pages("users", params={"$select": "id", "$top": "100"}):
+            ids += [u["id"] for u in page.items]
+            links.append(page.next_link)
+    assert len(ids) == len(set(ids)) == 250
+    assert all(link.startswith("https://graph.microsoft.com/v1.0/users?") for link in links[:-1])
