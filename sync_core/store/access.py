@@ -6,10 +6,12 @@ import datetime as dt
 import uuid
 from collections.abc import Iterable, Sequence
 
+from tortoise.transactions import in_transaction
+
 from sync_core import records
 from sync_core.records import AccessSource
 from sync_core.store import models
-from sync_core.store.inventory import upsert_rows
+from sync_core.store.inventory import upsert_rows, write_rows
 
 ACCESS_KEYS = ("app_entra_id", "principal_entra_id", "source")
 ACCESS_FIELDS = ("principal_type", "source_entra_id", "app_role_id", "granted_at")
@@ -121,14 +123,8 @@ async def upsert_grants(
         }
         for g in grants
     }
-    counts = await upsert_rows(
-        models.PermissionGrant,
-        connection_id=connection_id,
-        keys=("entra_id",),
-        rows=rows,
-        update_fields=GRANT_FIELDS,
-        seen_at=seen_at,
-    )
+    if not rows:
+        return records.UpsertCounts()
     consents = {
         (g.client_entra_id, g.principal_entra_id, AccessSource.CONSENT.value): {
             "principal_type": "User",
@@ -139,14 +135,16 @@ async def upsert_grants(
         for g in grants
         if g.is_user_consent and g.principal_entra_id
     }
-    await upsert_rows(
-        models.AppAccess,
-        connection_id=connection_id,
-        keys=ACCESS_KEYS,
-        rows=consents,
-        update_fields=ACCESS_FIELDS,
-        seen_at=seen_at,
-    )
+    # One transaction: a grant is never stored without the consent row it implies.
+    async with in_transaction() as conn:
+        counts = await write_rows(
+            conn, model=models.PermissionGrant, connection_id=connection_id, keys=("entra_id",),
+            rows=rows, update_fields=GRANT_FIELDS, seen_at=seen_at,
+        )  # fmt: skip
+        await write_rows(
+            conn, model=models.AppAccess, connection_id=connection_id, keys=ACCESS_KEYS,
+            rows=consents, update_fields=ACCESS_FIELDS, seen_at=seen_at,
+        )  # fmt: skip
     return counts
 
 

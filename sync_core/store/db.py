@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sqlite3
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+import asyncpg
+from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.backends.base.config_generator import expand_db_url
 from tortoise.context import TortoiseContext, _current_context
 from tortoise.exceptions import DBConnectionError as BaseDBConnectionError
+from tortoise.exceptions import IntegrityError, OperationalError
 from tortoise.migrations.api import migrate as tortoise_migrate
 from tortoise.migrations.executor import MigrationExecutor
 
@@ -83,6 +87,21 @@ async def _pending_migrations(context: TortoiseContext, database_url: str) -> li
     app_config = tortoise_config(database_url)["apps"][APP_LABEL]
     executor = MigrationExecutor(context.db(), {APP_LABEL: app_config})
     return [step.migration.name for step in await executor.plan() if not step.backward]
+
+
+@asynccontextmanager
+async def driver(conn: BaseDBAsyncClient) -> AsyncIterator[Any]:
+    """The driver's connection (aiosqlite or asyncpg) behind an open Tortoise transaction.
+
+    For batched writes that skip the ORM. Its errors come out as Tortoise's, as the ORM's did.
+    """
+    try:
+        async with conn.acquire_connection() as raw:
+            yield raw
+    except (sqlite3.IntegrityError, asyncpg.IntegrityConstraintViolationError) as exc:
+        raise IntegrityError(exc) from exc
+    except (sqlite3.OperationalError, asyncpg.SyntaxOrAccessError, asyncpg.DataError) as exc:
+        raise OperationalError(exc) from exc
 
 
 class Store:

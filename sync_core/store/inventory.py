@@ -7,11 +7,12 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
+from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.models import Model
 from tortoise.transactions import in_transaction
 
 from sync_core import records
-from sync_core.store import models
+from sync_core.store import bulk, models
 
 USER_FIELDS = (
     "display_name",
@@ -38,68 +39,30 @@ APP_FIELDS = (
 SEEN_FIELDS = ("last_seen_at", "removed_at")
 
 
-def _default(field: Any) -> Any:
-    """The Python-side default a new model object would carry for a column not given."""
-    default = field.default
-    return default() if callable(default) else default  # e.g. tags=list: a fresh []
-
-
-def _upsert_sql(
-    model: type[Model], dialect: str, columns: Sequence[str], conflict: Sequence[str],
-    update: Sequence[str],
-) -> str:  # fmt: skip
-    """INSERT ... ON CONFLICT DO UPDATE, as bulk_create(on_conflict=, update_fields=) builds it."""
-    names = model._meta.fields_db_projection
-    marks = (f"${i}" if dialect == "postgres" else "?" for i in range(1, len(columns) + 1))
-    sets = ", ".join(f"{names[f]} = EXCLUDED.{names[f]}" for f in update)
-    return (
-        f"INSERT INTO {model._meta.db_table} ({', '.join(names[c] for c in columns)}) "  # noqa: S608 - names from the model
-        f"VALUES ({', '.join(marks)}) "
-        f"ON CONFLICT ({', '.join(names[c] for c in conflict)}) DO UPDATE SET {sets}"
-    )
-
-
-def _insert_columns(model: type[Model]) -> list[str]:
-    """Every column Tortoise's own insert writes (all but generated ones such as the id)."""
-    fields = model._meta.fields_map
-    return [name for name in model._meta.fields_db_projection if not fields[name].generated]
-
-
-def _db_value(field: Any, value: Any, model: type[Model]) -> Any:
-    """A given value as a new model object binds it: through to_python_value, then to_db_value.
-
-    The first step matters: it moves aware datetimes to the default timezone (UTC) as stored.
-    """
-    if value is None and not field.null:
-        raise ValueError(f"{field.model_field_name} is non nullable field, but null was passed")
-    return field.to_db_value(field.to_python_value(value), model)
-
-
-def _db_rows(
-    model: type[Model], columns: Sequence[str], common: dict[str, Any], keys: tuple[str, ...],
+async def write_rows(
+    conn: BaseDBAsyncClient,
+    *,
+    model: type[Model],
+    connection_id: uuid.UUID,
+    keys: tuple[str, ...],
     rows: dict[tuple[Any, ...], dict[str, Any]],
-) -> list[list[Any]]:  # fmt: skip
-    """Bind values as Tortoise's bulk_create would, so the stored format is Tortoise's.
-
-    Building a model object per row was most of the sync's CPU; this skips it and keeps the
-    defaults a new object would have had for columns not given.
-    """
-    fields = [model._meta.fields_map[c] for c in columns]
-    # Defaults and the values shared by every row are converted once per batch, not per row.
-    fixed = {
-        f.model_field_name: None if f.default is None else f.to_db_value(_default(f), model)
-        for f in fields
-    }
-    fixed |= {name: _db_value(model._meta.fields_map[name], v, model) for name, v in common.items()}
-    result = []
-    for key, values in rows.items():
-        given = {**dict(zip(keys, key, strict=True)), **values}
-        result.append([
-            _db_value(f, given[f.model_field_name], model) if f.model_field_name in given
-            else fixed[f.model_field_name]
-            for f in fields
-        ])  # fmt: skip
-    return result
+    update_fields: Sequence[str],
+    seen_at: dt.datetime,
+) -> records.UpsertCounts:
+    """`upsert_rows` inside a transaction the caller holds open."""
+    if not rows:
+        return records.UpsertCounts()
+    common = {"connection_id": connection_id, "first_seen_at": seen_at}
+    common |= {"last_seen_at": seen_at, "removed_at": None}
+    bound = bulk.bind(model, given=bulk.keyed_columns(rows, keys=keys), common=common)
+    new = await bulk.upsert(
+        conn, model=model, keys=keys, bound=bound, update=[*update_fields, *SEEN_FIELDS]
+    )
+    key_of = bulk.key_getter(model, keys=keys)
+    created = [key for key, row in zip(rows, bound, strict=True) if key_of(row) in new]
+    return records.UpsertCounts(
+        created=len(created), updated=len(rows) - len(created), created_keys=created
+    )
 
 
 async def upsert_rows(
@@ -114,24 +77,15 @@ async def upsert_rows(
     """Insert or update rows keyed by (connection, *keys), in one transaction.
 
     `rows` maps each key tuple to the other column values; a key seen twice is stored once.
+    New rows get first_seen_at; every row gets last_seen_at and loses removed_at.
     """
     if not rows:
         return records.UpsertCounts()
-    columns = _insert_columns(model)
-    common = {"connection_id": connection_id, "first_seen_at": seen_at}
-    common |= {"last_seen_at": seen_at, "removed_at": None}
     async with in_transaction() as conn:
-        found = await model.filter(
-            connection_id=connection_id, **{f"{keys[0]}__in": list({key[0] for key in rows})}
-        ).values_list(*keys)
-        existing = {tuple(row) for row in found} & rows.keys()
-        sql = _upsert_sql(
-            model, conn.capabilities.dialect, columns, ["connection_id", *keys],
-            [*update_fields, *SEEN_FIELDS],
+        return await write_rows(
+            conn, model=model, connection_id=connection_id, keys=keys, rows=rows,
+            update_fields=update_fields, seen_at=seen_at,
         )  # fmt: skip
-        await conn.execute_many(sql, _db_rows(model, columns, common, keys, rows))
-    created = [key for key in rows if key not in existing]
-    return records.UpsertCounts(created=len(created), updated=len(existing), created_keys=created)
 
 
 def _user_values(user: records.User) -> dict[str, Any]:

@@ -6,11 +6,14 @@ import datetime as dt
 import uuid
 from collections import Counter
 from collections.abc import Sequence
+from operator import attrgetter
+from typing import Any
 
 from tortoise.transactions import in_transaction
 
 from sync_core import records
-from sync_core.store import models
+from sync_core.store import bulk, models
+from sync_core.store.db import driver
 
 ROLLUP_COLUMNS = "connection_id, app_id, user_entra_id, day, successes, failures"
 # Increment instead of overwrite, so a day keeps counting across incremental syncs.
@@ -34,52 +37,119 @@ def _db_value(model: type[models.Model], field: str, value: object) -> object:
     return model._meta.fields_map[field].to_db_value(value, model)
 
 
-def _placeholders(dialect: str, count: int) -> str:
-    if dialect == "postgres":
-        return ", ".join(f"${i}" for i in range(1, count + 1))
-    return ", ".join("?" for _ in range(count))
+# Every column of a sign-in row but the connection, as the record's attribute of the same name.
+SIGN_IN_FIELDS = (
+    "entra_id",
+    "occurred_at",
+    "user_entra_id",
+    "user_principal_name",
+    "app_id",
+    "app_display_name",
+    "resource_id",
+    "error_code",
+    "failure_reason",
+    "client_app_used",
+    "ip_address",
+    "city",
+    "country",
+    "is_interactive",
+)
 
 
-def _sign_in_row(connection_id: uuid.UUID, event: records.SignIn) -> models.SignInEvent:
-    return models.SignInEvent(
-        connection_id=connection_id,
-        entra_id=event.entra_id,
-        occurred_at=event.occurred_at,
-        user_entra_id=event.user_entra_id,
-        user_principal_name=event.user_principal_name,
-        app_id=event.app_id,
-        app_display_name=event.app_display_name,
-        resource_id=event.resource_id,
-        error_code=event.error_code,
-        failure_reason=event.failure_reason,
-        client_app_used=event.client_app_used,
-        ip_address=event.ip_address,
-        city=event.city,
-        country=event.country,
-        is_interactive=event.is_interactive,
-    )
+def _is_counted(event: records.SignIn) -> bool:
+    """The rollup counts sign-ins with an app and a user."""
+    return bool(event.app_id and event.user_entra_id)
+
+
+def _day(day: dt.date, days: dict[dt.date, object]) -> object:
+    """A rollup day as Tortoise binds it (converted once per distinct day)."""
+    if day not in days:
+        days[day] = _db_value(models.UsageDaily, "day", day)
+    return days[day]
 
 
 def _rollup(connection_id: uuid.UUID, events: Sequence[records.SignIn]) -> list[tuple]:
-    successes: Counter[tuple[str, str, dt.date]] = Counter()
-    failures: Counter[tuple[str, str, dt.date]] = Counter()
-    for event in events:
-        if not (event.app_id and event.user_entra_id):
-            continue
-        key = (event.app_id, event.user_entra_id, event.occurred_at.date())
-        (successes if event.succeeded else failures)[key] += 1
+    counted = Counter(
+        (e.app_id, e.user_entra_id, e.occurred_at.date(), e.succeeded)
+        for e in events
+        if _is_counted(e)
+    )
+    totals: dict[tuple[str, str, dt.date], list[int]] = {}
+    for (app_id, user, day, succeeded), n in counted.items():
+        totals.setdefault((app_id, user, day), [0, 0])[0 if succeeded else 1] += n
     conn_value = _db_value(models.UsageDaily, "connection_id", connection_id)
+    days: dict[dt.date, object] = {}
     return [
-        (
-            conn_value,
-            app_id,
-            user,
-            _db_value(models.UsageDaily, "day", day),
-            successes[(app_id, user, day)],
-            failures[(app_id, user, day)],
-        )
-        for (app_id, user, day) in successes.keys() | failures.keys()
+        (conn_value, app_id, user, _day(day, days), successes, failures)
+        for (app_id, user, day), (successes, failures) in totals.items()
     ]
+
+
+# SQLite: the rollup of the events a batch added, as one executemany.
+ROLLUP_SQL = (
+    f"INSERT INTO usage_daily ({ROLLUP_COLUMNS}) "  # noqa: S608 - constant SQL
+    f"VALUES ({bulk.marks('sqlite', count=6)}) {ROLLUP_CONFLICT}"
+)
+
+
+# PostgreSQL: the staged events carry their rollup day (NULL when not counted) and outcome, so
+# one statement inserts the new events and counts exactly those (RETURNING) into the rollup.
+STAGE_EXTRA = (("day", "date"), ("succeeded", "boolean"))
+PG_ADD = """
+WITH new AS (
+  INSERT INTO sign_in_event ({columns}) SELECT {columns} FROM {stage} ORDER BY n
+  ON CONFLICT (connection_id, entra_id) DO NOTHING RETURNING entra_id
+), counted AS (
+  INSERT INTO usage_daily ({rollup})
+  SELECT s.connection_id, s.app_id, s.user_entra_id, s.day,
+    COUNT(*) FILTER (WHERE s.succeeded), COUNT(*) FILTER (WHERE NOT s.succeeded)
+  FROM {stage} AS s JOIN new ON new.entra_id = s.entra_id
+  WHERE s.day IS NOT NULL
+  GROUP BY s.connection_id, s.app_id, s.user_entra_id, s.day
+  {conflict}
+), cleared AS (DELETE FROM {stage})
+SELECT entra_id FROM new"""
+
+
+def _pg_add_sql() -> str:
+    return PG_ADD.format(
+        columns=", ".join(bulk.shape(models.SignInEvent).columns),
+        stage=f"pg_temp.{bulk.stage_name(models.SignInEvent)}",
+        rollup=ROLLUP_COLUMNS,
+        conflict=ROLLUP_CONFLICT,
+    )
+
+
+async def _add_postgres(raw: Any, bound: list[tuple], events: Sequence[records.SignIn]) -> set[str]:
+    days: dict[dt.date, object] = {}
+    rows = [
+        (*row, _day(e.occurred_at.date(), days) if _is_counted(e) else None, e.succeeded)
+        for row, e in zip(bound, events, strict=True)
+    ]
+    await bulk.pg_stage(raw, model=models.SignInEvent, rows=rows, extra=STAGE_EXTRA)
+    return {entra_id for (entra_id,) in await bulk.pg_fetch(raw, sql=_pg_add_sql())}
+
+
+async def _add_sqlite(
+    raw: Any, connection_id: uuid.UUID, bound: list[tuple], events: Sequence[records.SignIn]
+) -> set[str]:
+    key, conn = bulk.positions(models.SignInEvent, names=("entra_id", "connection_id"))
+    stored = await bulk.sqlite_existing(
+        raw, models.SignInEvent, connection=bound[0][conn], keys=("entra_id",),
+        wanted=[(row[key],) for row in bound],
+    )  # fmt: skip
+    seen = {entra_id for (entra_id,) in stored}
+    new = [(row, event) for row, event in zip(bound, events, strict=True) if row[key] not in seen]
+    if not new:
+        return set()
+    target = ("connection_id", "entra_id")
+    conflict = bulk.conflict_sql(models.SignInEvent, target=target, update=())
+    sql = bulk.insert_sql(models.SignInEvent, dialect="sqlite", conflict=conflict)
+    await bulk.sqlite_write(raw, sql=sql, rows=[row for row, _ in new])
+    rollup = _rollup(connection_id, [event for _, event in new])
+    if rollup:
+        await bulk.sqlite_write(raw, sql=ROLLUP_SQL, rows=rollup)
+    return {row[key] for row, _ in new}
 
 
 async def add_sign_ins(
@@ -88,27 +158,24 @@ async def add_sign_ins(
     """Store new sign-ins and count them into the daily rollup; returns the ones that were new.
 
     Incremental pulls overlap their window, so events already stored are dropped here, before the
-    rollup, and each sign-in is counted once.
+    rollup, and each sign-in is counted once. One transaction: events and rollup, or neither.
     """
     unique = {event.entra_id: event for event in events}
     if not unique:
         return []
-    async with in_transaction() as conn:
-        stored = await models.SignInEvent.filter(
-            connection_id=connection_id, entra_id__in=list(unique)
-        ).values_list("entra_id", flat=True)
-        new = [event for key, event in unique.items() if key not in set(stored)]
-        await models.SignInEvent.bulk_create(
-            [_sign_in_row(connection_id, event) for event in new], ignore_conflicts=True
-        )
-        rollup = _rollup(connection_id, new)
-        if rollup:
-            values = _placeholders(conn.capabilities.dialect, 6)
-            await conn.execute_many(
-                f"INSERT INTO usage_daily ({ROLLUP_COLUMNS}) VALUES ({values}) {ROLLUP_CONFLICT}",  # noqa: S608 - constant SQL
-                rollup,
-            )
-    return new
+    kept = list(unique.values())
+    columns = zip(*map(attrgetter(*SIGN_IN_FIELDS), kept), strict=True)
+    bound = bulk.bind(
+        models.SignInEvent,
+        given=dict(zip(SIGN_IN_FIELDS, columns, strict=True)),
+        common={"connection_id": connection_id},
+    )
+    async with in_transaction() as conn, driver(conn) as raw:
+        if conn.capabilities.dialect == "postgres":
+            added = await _add_postgres(raw, bound, kept)
+        else:
+            added = await _add_sqlite(raw, connection_id, bound, kept)
+    return [event for key, event in unique.items() if key in added]
 
 
 async def set_last_sign_ins(
