@@ -481,7 +481,7 @@ def render(rows: list[dict]) -> str:
             f"{r['raw_executemany_rows_per_second']:>12,.0f} "
             f"{'—' if copy is None else f'{copy:,.0f}':>12} {r['ratio']:>6.0%}"
         )
-    lines.append("ratio = our throughput / the better raw side's (issue 14 target ≥ 50%)")
+    lines.append("ratio = our throughput / the better raw side's (target ≥ 50%)")
     return "\n".join(lines)
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from sync_core.graph import errors
 
-# The application permissions each entity needs (graph-contract §2).
+# The application permissions each entity needs (docs/graph.md#permissions).
 PERMISSIONS = {
     "users": ("User.Read.All",),
     "apps": ("Application.Read.All",),
