@@ -1,6 +1,8 @@
 """GraphQL benchmark: dashboard queries over HTTP against the real web app on a large tenant.
 
-The tenant is written straight into the store (bench/seed.py), insights are derived, then the
+The tenant is synced from the sandbox by the real runtime (bench/synced_tenant.py: a full sync,
+1% churn, a delta sync, each followed by the engine's insights derive step), or, with
+`--tenant seeded`, written straight into the store (bench/seed.py) and derived. Then the
 real web app (`appventory.web.create_app`) is served by uvicorn in its own process on loopback.
 This process is the client (httpx). Per query: latency p50/p95/p99 over sequential requests and
 the SQL statements each request sent (counted in the server by sync_core.store.statements and
@@ -8,11 +10,14 @@ returned in an `x-sql-statements` header added by this script's wrapper, not by 
 Then a load generator: N concurrent clients on the apps page for a fixed time, giving
 throughput and latency under load. Run from the repository root:
 
-    .venv/bin/python -m bench.graphql                                  # both backends, 50k + 100k
+    .venv/bin/python -m bench.graphql --users 10000                    # synced, both backends
     .venv/bin/python -m bench.graphql --backend sqlite --users 100000 --requests 50
+    .venv/bin/python -m bench.graphql --tenant seeded --users 50000    # seeded, no sandbox
 
 Prints a table and writes bench/results/graphql.json (one entry per backend and tenant size; a
-re-run replaces its entry). The machine is shared: os.getloadavg() is recorded with each run.
+re-run replaces its entry; `--label` tells code versions apart). The machine is shared:
+os.getloadavg() is recorded with each run. Latency is measured after 3 warm-up requests per
+query (the first, cold-cache requests are not counted).
 """
 
 from __future__ import annotations
@@ -29,16 +34,19 @@ import statistics
 import sys
 import tempfile
 import time
+import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 import httpx
 
-from bench.seed import NOW, build, postgres_database
-from bench.sync import machine_info
+from bench.harness.machine import machine_info
+from bench.seed import ADMIN_URL, NOW, build, postgres_database
+from bench.synced_tenant import BUSIEST_APP, SandboxParams, sync_tenant
 from sync_core import insights
-from sync_core.store import organizations
+from sync_core.store import models, organizations
 from sync_core.store.db import migrate, open_store
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -106,7 +114,7 @@ class FixedClock:
         await self.app(scope, receive, send)
 
 
-def serve(database_url: str, port: int) -> None:
+def serve(database_url: str, port: int, clock: str) -> None:
     """Run the real web app under uvicorn (the `serve` sub-command, in its own process)."""
     import uvicorn
 
@@ -115,7 +123,8 @@ def serve(database_url: str, port: int) -> None:
     from sync_core.settings import Settings
 
     settings = Settings(_env_file=None, secret_key=generate_key(), database_url=database_url)
-    app = CountStatements(FixedClock(create_app(settings)))
+    app = create_app(settings)
+    app = CountStatements(FixedClock(app) if clock == "fixed" else app)
     config = uvicorn.Config(
         app,
         host="127.0.0.1",
@@ -135,10 +144,10 @@ def _free_port() -> int:
 
 
 @contextlib.asynccontextmanager
-async def running_server(database_url: str) -> AsyncIterator[str]:
+async def running_server(database_url: str, clock: str) -> AsyncIterator[str]:
     port = _free_port()
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bench.graphql", "serve", database_url, str(port), cwd=ROOT
+        sys.executable, "-m", "bench.graphql", "serve", database_url, str(port), clock, cwd=ROOT
     )
     base = f"http://127.0.0.1:{port}"
     try:
@@ -252,6 +261,24 @@ class Tenant:
     app_id: str
     app_users: int
     seed_seconds: float
+    clock: str = "fixed"  # seeded tenants end at bench.seed.NOW; synced ones at the real now
+    syncs: list[dict[str, Any]] = dataclasses.field(default_factory=list)
+
+
+async def synced(url: str, args: argparse.Namespace, *, users: int, apps: int) -> Tenant:
+    """A sandbox tenant synced (full, churn, delta) into the store by the real runtime."""
+    from graphql_api.ids import encode_id
+
+    params = SandboxParams(
+        users=users, apps=apps, signins_per_user_per_day=args.signins_per_user_per_day
+    )
+    started = time.perf_counter()
+    await migrate(url)
+    with tempfile.TemporaryDirectory() as workdir:
+        done = await sync_tenant(url, params, Path(workdir), churn=not args.no_churn)
+    seconds = time.perf_counter() - started
+    app_id = encode_id("App", done.busiest_app)
+    return Tenant(done.token, app_id, done.busiest_app_users, seconds, "real", done.syncs)
 
 
 async def seed(url: str, *, users: int, apps: int, sign_ins: int) -> Tenant:
@@ -271,7 +298,7 @@ async def seed(url: str, *, users: int, apps: int, sign_ins: int) -> Tenant:
 
 async def measure(url: str, tenant: Tenant, args: argparse.Namespace) -> dict[str, Any]:
     results: dict[str, Any] = {}
-    async with running_server(url) as base, _client(base, tenant.token) as client:
+    async with running_server(url, tenant.clock) as base, _client(base, tenant.token) as client:
         cases = {
             "apps page (50 apps with counts)": (APPS_PAGE, {"first": 50}),
             "app with 100 users": (APP_USERS, {"id": tenant.app_id}),
@@ -312,19 +339,33 @@ def _row(r: dict[str, Any]) -> str:
 
 
 async def run(backend: str, users: int, args: argparse.Namespace) -> dict[str, Any]:
-    apps, sign_ins = users // 25, users * 10
-    print(f"\n{backend}, {users:,} users, {apps:,} apps, {sign_ins:,} sign-ins")
+    if args.tenant == "synced":
+        apps = args.apps or users // 10
+        sign_ins = round(users * args.signins_per_user_per_day * 30)
+    else:
+        apps, sign_ins = users // 25, users * 10
+    print(f"\n{backend}, {args.tenant} tenant: {users:,} users, {apps:,} apps, "
+          f"~{sign_ins:,} sign-ins ({args.label})")  # fmt: skip
     load_before = list(os.getloadavg())
-    async with _database(backend) as url:
-        tenant = await seed(url, users=users, apps=apps, sign_ins=sign_ins)
-        print(f"  app with most assigned users: {tenant.app_users:,}")
+    async with _database(backend, keep=args.keep_db) as url:
+        if args.reuse:
+            url = args.reuse
+            tenant = await reused(url)
+        elif args.tenant == "synced":
+            tenant = await synced(url, args, users=users, apps=apps)
+        else:
+            tenant = await seed(url, users=users, apps=apps, sign_ins=sign_ins)
+        print(f"  app with most users given access: {tenant.app_users:,}")
         results = await measure(url, tenant, args)
     return {
+        "tenant": args.tenant,
+        "label": args.label,
         "backend": backend,
         "users": users,
         "apps": apps,
         "sign_ins": sign_ins,
         "seed_seconds": round(tenant.seed_seconds, 1),
+        "syncs": tenant.syncs,
         "loadavg_before": load_before,
         "loadavg_after": list(os.getloadavg()),
         "results": results,
@@ -332,7 +373,20 @@ async def run(backend: str, users: int, args: argparse.Namespace) -> dict[str, A
 
 
 @contextlib.asynccontextmanager
-async def _database(backend: str) -> AsyncIterator[str]:
+async def _database(backend: str, *, keep: bool = False) -> AsyncIterator[str]:
+    """A fresh database; with `keep`, left in place (and named) for `--reuse`."""
+    if keep:
+        name = f"appventory_bench_graphql_{uuid.uuid4().hex[:8]}"
+        if backend == "postgres":
+            admin = await asyncpg.connect(ADMIN_URL)
+            await admin.execute(f'CREATE DATABASE "{name}"')
+            await admin.close()
+            url = ADMIN_URL.rsplit("/", 1)[0].replace("postgresql", "postgres") + f"/{name}"
+        else:
+            url = f"sqlite://{Path(tempfile.gettempdir()) / name}.sqlite3"
+        yield url
+        print(f"  kept the database: --reuse {url}")
+        return
     if backend == "postgres":
         async with postgres_database("appventory_bench_graphql") as url:
             yield url
@@ -341,28 +395,59 @@ async def _database(backend: str) -> AsyncIterator[str]:
         yield f"sqlite://{Path(tmp) / 'bench.sqlite3'}"
 
 
+async def reused(url: str) -> Tenant:
+    """A tenant synced by an earlier run (`--keep-db`): a new token and its busiest app."""
+    from graphql_api.ids import encode_id
+
+    await migrate(url)
+    async with open_store(url) as store:
+        with store.activated():
+            org = await models.Organization.first()
+            if org is None:
+                raise SystemExit(f"no organization in {url}")
+            token = await organizations.create_token(organization_id=org.id)
+            [busiest] = await models.Application._meta.db.execute_query_dict(BUSIEST_APP)
+    app_id = encode_id("App", int(busiest["id"]))
+    return Tenant(token.secret, app_id, int(busiest["users"]), 0.0, "real")
+
+
 def save(entries: list[dict[str, Any]]) -> None:
     """Merge into bench/results/graphql.json: a re-run replaces the cases it measured."""
     previous = json.loads(RESULTS.read_text()) if RESULTS.exists() else {"runs": []}
-    runs = {(r["backend"], r["users"]): r for r in previous.get("runs", [])}
-    for entry in entries:  # cases not measured this time keep their earlier figures
-        earlier = runs.get((entry["backend"], entry["users"]), {}).get("results", {})
-        runs[(entry["backend"], entry["users"])] = {
-            **entry,
-            "results": {**earlier, **entry["results"]},
-        }
-    runs = [runs[key] for key in sorted(runs)]
+
+    def key(run: dict[str, Any]) -> tuple:
+        return (run.get("tenant", "seeded"), run.get("label", ""), run["backend"], run["users"])
+
+    runs = {key(r): r for r in previous.get("runs", [])}
+    # Cases not measured this time keep their earlier figures; a `--reuse` run keeps the syncs.
+    for entry in entries:
+        earlier = runs.get(key(entry), {}).get("results", {})
+        kept = {k: v for k, v in runs.get(key(entry), {}).items() if v and not entry.get(k)}
+        runs[key(entry)] = {**entry, **kept, "results": {**earlier, **entry["results"]}}
+    runs = [runs[k] for k in sorted(runs)]
     RESULTS.write_text(json.dumps({"machine": machine_info(), "runs": runs}, indent=2) + "\n")
     print(f"\nwrote {RESULTS}")
 
 
 def main() -> None:
-    if len(sys.argv) == 4 and sys.argv[1] == "serve":
-        serve(sys.argv[2], int(sys.argv[3]))
+    if len(sys.argv) == 5 and sys.argv[1] == "serve":
+        serve(sys.argv[2], int(sys.argv[3]), sys.argv[4])
         return
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--backend", choices=("sqlite", "postgres", "both"), default="both")
-    parser.add_argument("--users", type=int, nargs="+", default=[50_000, 100_000])
+    parser.add_argument("--tenant", choices=("synced", "seeded"), default="synced")
+    parser.add_argument("--users", type=int, nargs="+", default=[10_000])
+    parser.add_argument(
+        "--signins-per-user-per-day",
+        type=float,
+        default=1.0,
+        help="synced tenants: the sandbox's sign-in rate over 30 days",
+    )
+    parser.add_argument("--no-churn", action="store_true", help="synced: full sync only")
+    parser.add_argument("--apps", type=int, help="synced: apps (default: 1 per 10 users)")
+    parser.add_argument("--label", default="", help="tells code versions apart in the JSON")
+    parser.add_argument("--keep-db", action="store_true", help="keep the database for --reuse")
+    parser.add_argument("--reuse", metavar="URL", help="measure a database kept by --keep-db")
     parser.add_argument("--requests", type=int, default=100, help="sequential requests per query")
     parser.add_argument("--skip-slow", action="store_true", help="no nested pages, no insights")
     parser.add_argument("--nested-requests", type=int, default=20)

@@ -33,7 +33,9 @@ async def timed(label: str, call: Callable[[], Awaitable[object]]) -> object:
 
 
 async def measure(org: uuid.UUID, conn: uuid.UUID) -> None:
-    apps = await insights.app_summaries(organization_id=org, now=NOW)
+    from sync_core.insights import live  # reads read what derive stores: pick an app live
+
+    apps = await live.app_summaries(organization_id=org, now=NOW)
     one = next(a.id for a in apps if a.active_users)
     reads: list[tuple[str, Callable[[], Awaitable[object]]]] = [
         ("derive (first: baseline, reviews, events)",

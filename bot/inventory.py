@@ -1,14 +1,15 @@
-"""What /apps and the Home tab read: each view is one call into sync_core.insights, paged here.
+"""What /apps and the Home tab read: each view is one call into sync_core.insights.
 
-A search narrows the read in sync_core (`name=`), so only the matching apps' figures are read;
-overlaps are the exception, since they match a category as well as the apps in it.
+Every view reads the figures derive stored after the last sync: status views are paged in SQL
+(a count and a page); shadow IT, problems and unused seats are one read each, paged here. A
+search narrows the read in sync_core (`name=`); overlaps also match a category, so they are
+filtered here.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections import Counter
 from typing import Any
 
 from bot.messages.apps import PAGE_SIZE, AppPage
@@ -34,8 +35,6 @@ def _overlap_named(overlap: Overlap, search: str) -> bool:
 
 async def _everything(view: str, scope: dict[str, Any], search: str, inactive_days: int) -> list:
     named = {**scope, "name": search or None}
-    if view in STATUS_VIEWS:
-        return await insights.app_summaries(status=STATUS_VIEWS[view], **named)
     if view == "shadow":
         return await insights.shadow_it(**named)
     if view == "problematic":
@@ -60,9 +59,10 @@ async def page(
     """One page of a view, optionally narrowed to names containing `search`."""
     scope = {"organization_id": organization_id, "now": now, "active_days": active_days}
     offset = max(0, offset)
-    if view == "all" and not search:  # paged in SQL
-        total = await insights.count_apps(organization_id=organization_id, now=now)
-        items = await insights.app_summaries(limit=size, offset=offset, **scope)
+    if view in STATUS_VIEWS:  # paged in SQL
+        named = {**scope, "status": STATUS_VIEWS[view], "name": search.strip() or None}
+        total = await insights.count_apps(**named)
+        items = await insights.app_summaries(limit=size, offset=offset, **named)
         return AppPage(view, search, offset, total, tuple(items), size)
     found = await _everything(view, scope, search.strip(), inactive_days)
     return AppPage(view, search, offset, len(found), tuple(found[offset : offset + size]), size)
@@ -118,10 +118,10 @@ async def overview(*, organization_id: uuid.UUID, now: dt.datetime, active_days:
     for report in await runs.list_runs(organization_id=organization_id, limit=50):
         last.setdefault(report.tenant_id, report)
     scope = {"organization_id": organization_id, "now": now, "active_days": active_days}
-    counts = Counter(a.status for a in await insights.app_summaries(**scope))
+    counts = {s: n for s, n in (await insights.status_counts(**scope)).items() if n}
     return Overview(
         connections=tuple(linked),
         last_runs=last,
-        counts=dict(counts),
+        counts=counts,
         waiting=waiting_for_review(await insights.shadow_it(**scope)),
     )

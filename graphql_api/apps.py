@@ -1,11 +1,10 @@
-"""Apps and insights in GraphQL: thin over sync_core.insights, computed once per request."""
+"""Apps and insights in GraphQL: thin over sync_core.insights, which reads the figures derive
+stored; per-app verdicts of a page come from one batched read (a DataLoader)."""
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 from enum import Enum
-from typing import Any
 
 import strawberry
 from strawberry.scalars import JSON
@@ -90,32 +89,9 @@ def _user_key(after: str | None) -> tuple[str] | None:
     return decode_cursor(after, shape=ENTRA_ID_ONLY)
 
 
-async def _verdicts(info: Info, kind: str) -> dict[int, Any]:
-    """One kind of verdict ("shadow", "problems", "waste") on the caller's apps, by app id.
-
-    Computed at most once per request, and only the kinds the query asks for: each is a read
-    over every app of the organization.
-    """
-    memo = info.context.memo
-    if kind not in memo:
-        memo[kind] = asyncio.ensure_future(_compute_verdicts(info, kind))
-    return await memo[kind]
-
-
-async def _compute_verdicts(info: Info, kind: str) -> dict[int, Any]:
-    ctx, now = info.context, info.context.now()
-    args = {"organization_id": ctx.organization_id, "now": now}
-    if kind == "shadow":
-        shadow = await insights.shadow_it(**args, active_days=ctx.services.active_days)
-        return {s.app.id: s for s in shadow}
-    if kind == "waste":
-        waste = await insights.license_waste(**args, inactive_days=ctx.services.inactive_days)
-        return {w.app.id: w for w in waste}
-    problems = await insights.problematic_apps(**args, active_days=ctx.services.active_days)
-    by_app: dict[int, Any] = {}
-    for problem in problems:
-        by_app.setdefault(problem.app.id, []).append(problem)
-    return by_app
+async def _verdicts(info: Info, app_id: int) -> insights.AppVerdicts | None:
+    """The app's shadow IT verdict, waste and problems: one batched read per request's page."""
+    return await info.context.loaders.app_verdicts.load((app_id,))
 
 
 @strawberry.type(description="An application linked to a tenant, with its usage and verdicts.")
@@ -152,18 +128,20 @@ class App:
 
     @strawberry.field
     async def is_shadow_it(self, info: Info) -> bool:
-        return self.summary.id in await _verdicts(info, "shadow")
+        found = await _verdicts(info, self.summary.id)
+        return bool(found and found.is_shadow_it)
 
     @strawberry.field
     async def monthly_waste(self, info: Info) -> MoneyAmount | None:
-        waste = (await _verdicts(info, "waste")).get(self.summary.id)
-        return _money(waste.monthly_waste) if waste else None
+        found = await _verdicts(info, self.summary.id)
+        return _money(found.monthly_waste) if found else None
 
     @strawberry.field
     async def problems(self, info: Info) -> list[AppProblem]:
-        found = (await _verdicts(info, "problems")).get(self.summary.id, [])
+        found = await _verdicts(info, self.summary.id)
         return [
-            AppProblem(kind=p.kind.value, summary=p.summary, evidence=p.evidence) for p in found
+            AppProblem(kind=p.kind.value, summary=p.summary, evidence=p.evidence)
+            for p in (found.problems if found else ())
         ]
 
     @strawberry.field(description="Users with access: assignment, group assignment or consent.")

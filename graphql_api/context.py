@@ -43,6 +43,7 @@ class Context:
             organization_id=self.organization_id,
             now=self.now,
             active_days=self.services.active_days,
+            inactive_days=self.services.inactive_days,
         )
 
     def now(self) -> dt.datetime:

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import uuid
-from collections import Counter
 from decimal import Decimal, InvalidOperation
 
 import strawberry
 
-from graphql_api.apps import App, AppFilter, AppOrder, AppStage, AppStatus, MoneyAmount, _money
+from graphql_api.apps import App, AppFilter, AppOrder, AppStage, MoneyAmount, _money
 from graphql_api.context import Info
 from graphql_api.errors import BadInput, NotFound
 from graphql_api.ids import NAME_AND_ID, decode_cursor, decode_int_id, encode_id
@@ -18,7 +17,6 @@ from sync_core.insights import records as ir
 from sync_core.records import AppStage as CoreStage
 from sync_core.store import connections
 from sync_core.store.organizations import NotFound as StoreNotFound
-from sync_core.store.paging import Page
 
 
 async def _connection_id(info: Info, tenant_id: str | None) -> uuid.UUID | None:
@@ -31,38 +29,6 @@ async def _connection_id(info: Info, tenant_id: str | None) -> uuid.UUID | None:
     except StoreNotFound:
         raise NotFound(f"no connected tenant {tenant_id}") from None
     return found.id
-
-
-def _matches(summary: ir.AppSummary, f: AppFilter, shadow: set[int]) -> bool:
-    if f.status and AppStatus(summary.status.value) not in f.status:
-        return False
-    if f.stage and (summary.stage is None or AppStage(summary.stage.value) not in f.stage):
-        return False
-    if f.shadow_it is not None and (summary.id in shadow) != f.shadow_it:
-        return False
-    if f.category and (summary.category or "").lower() != f.category.lower():
-        return False
-    needle = (f.search or "").lower()
-    return (
-        not needle or needle in summary.name.lower() or needle in (summary.publisher or "").lower()
-    )
-
-
-def _keyset(rows: list[ir.AppSummary], first: int, after: tuple | None) -> Page[ir.AppSummary]:
-    ordered = sorted(rows, key=lambda s: (s.name, s.id))
-    rest = [s for s in ordered if (s.name, s.id) > tuple(after)] if after else ordered
-    return Page(
-        items=rest[:first],
-        keys=[(s.name, s.id) for s in rest[:first]],
-        total=len(ordered),
-        has_next=len(rest) > first,
-    )
-
-
-def _pages_in_sql(f: AppFilter) -> bool:
-    """Filters the store's keyset page handles: then only the page's apps get figures."""
-    plain = f.shadow_it is None and not f.category and not f.search
-    return plain and len(f.status or ()) <= 1 and len(f.stage or ()) <= 1
 
 
 def _app_key(after: str | None) -> tuple[str, int] | None:
@@ -129,11 +95,7 @@ class Insights:
     @strawberry.field
     async def app_counts(self, info: Info) -> AppCounts:
         args = self._args(info, await _connection_id(info, self.tenant_id))
-        # One read of every app's figures, counted here: count_apps per status read them thrice.
-        summaries = await insights.app_summaries(
-            **args, active_days=info.context.services.active_days
-        )
-        counts = Counter(s.status for s in summaries)
+        counts = await insights.status_counts(**args, active_days=info.context.services.active_days)
         return AppCounts(
             in_use=counts[ir.AppStatus.IN_USE],
             discovered=counts[ir.AppStatus.DISCOVERED],
@@ -234,31 +196,24 @@ class AppQuery:
     ) -> Connection[App]:
         f, ctx = filter or AppFilter(), info.context
         connection_id = await _connection_id(info, f.tenant_id)
-        if _pages_in_sql(f):
-            page = await insights.apps_page(
-                organization_id=ctx.organization_id,
-                now=ctx.now(),
-                first=page_size(first),
-                after=_app_key(after),
-                connection_id=connection_id,
-                active_days=ctx.services.active_days,
-                status=ir.AppStatus(f.status[0].value) if f.status else None,
-                stage=CoreStage(f.stage[0].value) if f.stage else None,
+        matching = None
+        if f.search:
+            matching = await insights.app_ids_matching(
+                organization_id=ctx.organization_id, search=f.search, connection_id=connection_id
             )
-            return Connection.of(page, lambda s: App(summary=s))
-        summaries = await insights.app_summaries(
+        page = await insights.apps_page(
             organization_id=ctx.organization_id,
             now=ctx.now(),
+            first=page_size(first),
+            after=_app_key(after),
             connection_id=connection_id,
             active_days=ctx.services.active_days,
+            statuses=[ir.AppStatus(s.value) for s in f.status or ()],
+            stages=[CoreStage(s.value) for s in f.stage or ()],
+            app_ids=matching,
+            shadow=f.shadow_it,
+            category=f.category or None,
         )
-        shadow = set()
-        if f.shadow_it is not None:
-            from graphql_api.apps import _verdicts
-
-            shadow = set(await _verdicts(info, "shadow"))
-        rows = [s for s in summaries if _matches(s, f, shadow)]
-        page = _keyset(rows, page_size(first), _app_key(after))
         return Connection.of(page, lambda s: App(summary=s))
 
     @strawberry.field

@@ -18,6 +18,8 @@ from sync_core import insights
 from sync_core.insights import records as ir
 from sync_core.insights.logins import login_activity_of
 from sync_core.store import app_access
+from sync_core.store.app_grants import app_grants_by_app
+from sync_core.store.app_users import app_users_pages
 from sync_core.store.insight_usage import DailyCount
 from sync_core.store.paging import Page
 
@@ -48,22 +50,25 @@ class Loaders:
     app_logins: DataLoader[tuple[int, int], list[DailyCount]]
     user_logins: DataLoader[tuple[int, int], list[DailyCount]]
     user_apps: DataLoader[tuple[int], list[ir.AppSummary]]
+    app_verdicts: DataLoader[tuple[int], insights.AppVerdicts | None]
 
 
 def build_loaders(
-    *, organization_id: uuid.UUID, now: Callable[[], dt.datetime], active_days: int
+    *,
+    organization_id: uuid.UUID,
+    now: Callable[[], dt.datetime],
+    active_days: int,
+    inactive_days: int = 60,
 ) -> Loaders:
     """Fresh loaders for one request of one organization."""
     org = organization_id
 
     async def app_users(ids: list[int], args: tuple) -> dict[int, Any]:
         first, after = args
-        return await app_access.app_users_pages(
-            organization_id=org, app_pks=ids, first=first, after=after
-        )
+        return await app_users_pages(organization_id=org, app_pks=ids, first=first, after=after)
 
     async def app_grants(ids: list[int], _: tuple) -> dict[int, Any]:
-        return await app_access.app_grants_by_app(organization_id=org, app_pks=ids)
+        return await app_grants_by_app(organization_id=org, app_pks=ids)
 
     def logins(kind: str) -> Callable[[list[int], tuple], Awaitable[dict[int, Any]]]:
         async def load(ids: list[int], args: tuple) -> dict[int, Any]:
@@ -83,6 +88,11 @@ def build_loaders(
         )
         return {u: [s for s in ordered if s.id in set(found)] for u, found in app_ids.items()}
 
+    async def app_verdicts(ids: list[int], _: tuple) -> dict[int, Any]:
+        windows = {"active_days": active_days, "inactive_days": inactive_days}
+        found = await insights.app_verdicts(organization_id=org, now=now(), app_ids=ids, **windows)
+        return {i: found.get(i) for i in ids}
+
     def loader(load: Callable[[list[int], tuple], Awaitable[dict[int, Any]]]) -> DataLoader:
         return DataLoader(load_fn=lambda keys: _by_arguments(keys, load))
 
@@ -92,4 +102,5 @@ def build_loaders(
         app_logins=loader(logins("app")),
         user_logins=loader(logins("user")),
         user_apps=loader(user_apps),
+        app_verdicts=loader(app_verdicts),
     )

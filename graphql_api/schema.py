@@ -29,7 +29,6 @@ from graphql_api.ids import (
 from graphql_api.insight_fields import AppMutation, AppQuery
 from graphql_api.limits import RequestLimits
 from graphql_api.paging import Connection, page_size
-from graphql_api.shared import SharedReads
 from graphql_api.types import Activity, SyncRun, TenantConnection, User
 from sync_core.store import activity, connections, organizations, people, runs
 from sync_core.sync.service import request_sync
@@ -197,7 +196,6 @@ def build_schema(*, introspection: bool) -> strawberry.Schema:
         RequestLimits,  # string sizes, NUL characters and the estimated cost (limits.py)
         MaskUnexpected,
         ClientErrorCodes,
-        SharedReads,
     ]
     if not introspection:
         extensions.append(DisableIntrospection)

@@ -29,6 +29,7 @@ BACKENDS = [
 REQUIRE_POSTGRES = os.environ.get("APPVENTORY_TEST_REQUIRE_POSTGRES") == "1"
 TABLES = (
     "slack_seen_request, slack_sync_message, slack_oauth_state, slack_invite, slack_installation, "
+    "app_figures, app_department_seats, department_figures, overlap_figures, "
     "app_stage_change, app_insight, "
     "usage_daily, sign_in_event, permission_grant, app_access, application, directory_user, "
     "activity, sync_run, consent_request, slack_workspace, connection, api_token, organization"

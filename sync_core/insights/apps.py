@@ -1,4 +1,9 @@
-"""App summaries: every app with its status and figures, as lists and pages read them."""
+"""App summaries: every app with its status and figures, as lists and pages read them.
+
+Read from the figures derive stored after the last sync (sync_core/insights/figures.py): one
+indexed statement per page or batch, plus one for a total, whatever the tenant's size.
+Status is judged from stored dates against the caller's `now`, in SQL for filters.
+"""
 
 from __future__ import annotations
 
@@ -6,47 +11,47 @@ import datetime as dt
 import uuid
 from collections.abc import Sequence
 
-from sync_core.insights import catalog, names, rules
-from sync_core.insights.records import AppStatus, AppSummary, Money
+from sync_core.insights import figures, names, verdicts
+from sync_core.insights.records import AppStatus, AppSummary
+from sync_core.insights.summary import summarise, summary_of
+from sync_core.insights.verdicts import AppVerdicts
 from sync_core.records import AppStage
-from sync_core.store import insights as store
-from sync_core.store.insights import AppFacts
+from sync_core.store import app_figures
+from sync_core.store.app_figures import Selection
 from sync_core.store.paging import MAX_PAGE, Page
 
+__all__ = [
+    "app_summaries",
+    "app_verdicts",
+    "apps_page",
+    "count_apps",
+    "find_apps",
+    "selection",
+    "status_counts",
+    "summarise",
+]
 
-def summarise(
-    app: AppFacts, *, now: dt.datetime, active_days: int, known: catalog.Catalog | None = None
-) -> AppSummary:
-    """The summary of an app's figures at `now`."""
-    cost = None
-    if app.seat_cost_amount is not None and app.seat_cost_currency:
-        cost = Money(app.seat_cost_amount, app.seat_cost_currency)
-    return AppSummary(
-        id=app.id,
-        connection_id=app.connection_id,
-        entra_id=app.entra_id,
-        app_id=app.app_id,
-        name=app.display_name,
-        publisher=app.publisher_name,
-        verified_publisher=app.verified_publisher,
-        origin=rules.app_origin(app),
-        status=rules.app_status(app, now=now, active_days=active_days),
-        stage=app.stage,
-        category=catalog.category_of(
-            override=app.category_override,
-            app_id=app.app_id,
-            name=app.display_name,
-            catalog=known or catalog.default(),
-        ),
-        assigned_users=app.assigned_users,
-        assigned_groups=app.assigned_groups,
-        consented_users=app.consented_users,
-        active_users=app.active_users,
-        last_used_on=app.last_used_on,
-        first_seen_at=app.first_seen_at,
-        account_enabled=app.account_enabled,
-        seat_cost=cost,
-        removed_at=app.removed_at,
+
+def selection(
+    *,
+    now: dt.datetime,
+    active_days: int,
+    connection_id: uuid.UUID | None = None,
+    app_ids: Sequence[int] | None = None,
+    statuses: Sequence[AppStatus] = (),
+    stages: Sequence[AppStage] = (),
+    include_removed: bool = False,
+    **more,
+) -> Selection:
+    """Which stored apps a read returns, with the status window at `now`."""
+    return Selection(
+        connection_id=connection_id,
+        app_ids=app_ids,
+        stages=tuple(s.value for s in stages),
+        statuses=tuple(s.value for s in statuses),
+        bounds=figures.bounds(now=now, active_days=active_days),
+        include_removed=include_removed,
+        **more,
     )
 
 
@@ -66,30 +71,18 @@ async def app_summaries(
 ) -> list[AppSummary]:
     """The organization's apps by name, with figures; a page when `limit` is given.
 
-    A page (or `app_ids`, for batch loaders) costs five grouped queries whatever its size
-    (six when an app's last use falls on the window's first day).
-    Filtering by status needs every app's figures first, since status depends on `now`;
     `name` (part of a name, any case) narrows them first with one cheap read of names.
     """
-    window = rules.window(now=now, days=active_days)
     app_ids = await names.restrict(organization_id=organization_id, connection_id=connection_id,
                                    app_ids=app_ids, name=name)  # fmt: skip
-    paged_in_sql = status is None
-    facts = await store.app_facts(
-        organization_id=organization_id,
-        window=window,
-        connection_id=connection_id,
-        app_ids=app_ids,
-        stage=stage,
+    chosen = selection(
+        now=now, active_days=active_days, connection_id=connection_id, app_ids=app_ids,
+        statuses=(status,) if status else (), stages=(stage,) if stage else (),
         include_removed=include_removed,
-        limit=limit if paged_in_sql else None,
-        offset=offset if paged_in_sql else 0,
-    )
-    summaries = [summarise(f, now=now, active_days=active_days) for f in facts]
-    if paged_in_sql:
-        return summaries
-    matching = [s for s in summaries if s.status is status]
-    return matching[offset : None if limit is None else offset + limit]
+    )  # fmt: skip
+    rows = await figures.read(organization_id=organization_id, now=now, active_days=active_days,
+                              selection=chosen, limit=limit, offset=offset)  # fmt: skip
+    return [summary_of(r, now=now, active_days=active_days) for r in rows]
 
 
 async def count_apps(
@@ -104,32 +97,30 @@ async def count_apps(
     name: str | None = None,
 ) -> int:
     """How many apps `app_summaries` lists with the same filters and no limit."""
-    if status is None and not name:
-        return await store.count_apps(
-            organization_id=organization_id,
-            connection_id=connection_id,
-            stage=stage,
-            include_removed=include_removed,
-        )
-    apps = await app_summaries(
-        organization_id=organization_id,
-        now=now,
-        connection_id=connection_id,
-        active_days=active_days,
-        status=status,
-        stage=stage,
+    app_ids = await names.restrict(organization_id=organization_id, connection_id=connection_id,
+                                   app_ids=None, name=name)  # fmt: skip
+    chosen = selection(
+        now=now, active_days=active_days, connection_id=connection_id, app_ids=app_ids,
+        statuses=(status,) if status else (), stages=(stage,) if stage else (),
         include_removed=include_removed,
-        name=name,
+    )  # fmt: skip
+    return await app_figures.count(organization_id=organization_id, selection=chosen)
+
+
+async def status_counts(
+    *,
+    organization_id: uuid.UUID,
+    now: dt.datetime,
+    connection_id: uuid.UUID | None = None,
+    active_days: int = 30,
+) -> dict[AppStatus, int]:
+    """How many live apps are in use, inactive and discovered at `now`, in one read."""
+    chosen = Selection(connection_id=connection_id)
+    window = figures.bounds(now=now, active_days=active_days)
+    counts = await app_figures.status_counts(
+        organization_id=organization_id, bounds=window, selection=chosen
     )
-    return len(apps)
-
-
-def _after_key(summaries: list[AppSummary], after: tuple[str, int]) -> list[AppSummary]:
-    """The summaries after a cursor, by position in the database's own order."""
-    keys = [(s.name, s.id) for s in summaries]
-    if tuple(after) in keys:
-        return summaries[keys.index(tuple(after)) + 1 :]
-    return [s for s in summaries if (s.name, s.id) > tuple(after)]
+    return {AppStatus(status): n for status, n in counts.items()}
 
 
 async def apps_page(
@@ -143,28 +134,26 @@ async def apps_page(
     status: AppStatus | None = None,
     stage: AppStage | None = None,
     include_removed: bool = False,
+    statuses: Sequence[AppStatus] = (),
+    stages: Sequence[AppStage] = (),
+    **more,
 ) -> Page[AppSummary]:
-    """A keyset page of app summaries by (name, id), with the total, for cursor connections."""
+    """A keyset page of app summaries by (name, id), with the total, for cursor connections.
+
+    `statuses` and `stages` match any of theirs; `more` narrows further (see `Selection`).
+    """
     first = max(0, min(first, MAX_PAGE))
-    scope = {
-        "organization_id": organization_id,
-        "connection_id": connection_id,
-        "stage": stage,
-        "include_removed": include_removed,
-    }
-    if status is None:
-        total = await store.count_apps(**scope)
-        facts = await store.app_facts(
-            window=rules.window(now=now, days=active_days), after=after, limit=first + 1, **scope
-        )
-        rows = [summarise(f, now=now, active_days=active_days) for f in facts]
-    else:
-        rows = await app_summaries(now=now, active_days=active_days, status=status, **scope)
-        total = len(rows)
-        rows = _after_key(rows, after) if after else rows
+    chosen = selection(
+        now=now, active_days=active_days, connection_id=connection_id,
+        statuses=(*statuses, *((status,) if status else ())),
+        stages=(*stages, *((stage,) if stage else ())), include_removed=include_removed, **more,
+    )  # fmt: skip
+    total = await app_figures.count(organization_id=organization_id, selection=chosen)
+    rows = await figures.read(organization_id=organization_id, now=now, active_days=active_days,
+                              selection=chosen, after=after, limit=first + 1)  # fmt: skip
     return Page(
-        items=rows[:first],
-        keys=[(s.name, s.id) for s in rows[:first]],
+        items=[summary_of(r, now=now, active_days=active_days) for r in rows[:first]],
+        keys=[(r.figures.sort_name, r.facts.id) for r in rows[:first]],
         total=total,
         has_next=len(rows) > first,
     )
@@ -185,3 +174,24 @@ async def find_apps(
         return []
     return await app_summaries(organization_id=organization_id, now=now, app_ids=found,
                                connection_id=connection_id, active_days=active_days)  # fmt: skip
+
+
+async def app_verdicts(
+    *,
+    organization_id: uuid.UUID,
+    now: dt.datetime,
+    app_ids: Sequence[int],
+    active_days: int = 30,
+    inactive_days: int = 60,
+) -> dict[int, AppVerdicts]:
+    """Shadow IT, monthly waste and problems of the organization's apps among `app_ids`, in
+    one read (a page's apps, for batch loaders)."""
+    chosen = Selection(app_ids=list(app_ids), include_removed=True)
+    rows = await figures.read(
+        organization_id=organization_id, now=now, active_days=active_days,
+        inactive_days=inactive_days, selection=chosen, detail=app_figures.DETAILS,
+    )  # fmt: skip
+    return {
+        r.facts.id: verdicts.app_verdicts(r, summary_of(r, now=now, active_days=active_days))
+        for r in rows
+    }

@@ -8,7 +8,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from sync_core import records
-from sync_core.insights import catalog
+from sync_core.insights import catalog, figures
 from sync_core.insights.records import EventKind, InsightEvent, StageChangeEntry
 from sync_core.records import AppStage
 from sync_core.store import insight_state
@@ -98,6 +98,9 @@ async def set_category(
     )
     if change is None:
         return None
+    # Overlaps group In Use apps by category: the tenant's are found again at once.
+    await figures.refresh_overlaps(organization_id=organization_id,
+                                   connection_id=change.app.connection_id, now=now)  # fmt: skip
     details = {"from": change.before["category_override"], "to": value}
     return _event(EventKind.CATEGORY_CHANGED, change, actor, now, details)
 

@@ -14,11 +14,11 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
-from sync_core.insights import rules
+from sync_core.insights import figures, rules
 from sync_core.insights.records import AppStatus, EventKind, InsightEvent
 from sync_core.records import SYSTEM, AppStage
-from sync_core.store import activity, insight_evidence, insight_sql, insight_state
-from sync_core.store import insights as store
+from sync_core.store import activity, figure_writes, insight_sql, insight_state
+from sync_core.store.app_figures import Figures
 from sync_core.store.insights import AppFacts
 
 log = logging.getLogger(__name__)
@@ -92,24 +92,18 @@ def as_activity(event: InsightEvent) -> activity.NewActivity:
     )
 
 
-async def _shadow_details(apps: Sequence[AppFacts]) -> dict[int, dict]:
-    """Evidence for the shadow IT alerts: reasons, scopes and the first consenting users."""
-    if not apps:
-        return {}
-    scopes = await insight_evidence.consent_scopes(apps=apps)
-    who = await insight_evidence.consenters(apps=apps, limit=EVIDENCE_USERS)
+def _shadow_details(app: AppFacts, evidence: dict) -> dict:
+    """Evidence for a shadow IT alert: reasons, scopes and the first consenting users."""
+    who = evidence.get("consented_by", [])[:EVIDENCE_USERS]
     return {
-        app.id: {
-            "reasons": [r.value for r in rules.shadow_reasons(app)],
-            "publisher": app.publisher_name,
-            "verified_publisher": app.verified_publisher,
-            "consented_users": app.consented_users,
-            "unassigned_users": app.unassigned_users,
-            "scopes": sorted({s for entry in scopes.get(app.id, []) for s in entry[0]}),
-            "consented_by": [s.user_name or s.user_entra_id for s in who if s.app == app.id],
-            "first_seen_at": app.first_seen_at.isoformat(),
-        }
-        for app in apps
+        "reasons": [r.value for r in rules.shadow_reasons(app)],
+        "publisher": app.publisher_name,
+        "verified_publisher": app.verified_publisher,
+        "consented_users": app.consented_users,
+        "unassigned_users": app.unassigned_users,
+        "scopes": list(evidence.get("scopes", [])),
+        "consented_by": [name or entra_id for entra_id, name in who],
+        "first_seen_at": app.first_seen_at.isoformat(),
     }
 
 
@@ -123,10 +117,15 @@ def _status_details(verdict: Verdict) -> dict:
     }
 
 
-async def _events(
-    verdicts: Sequence[Verdict], *, organization_id: uuid.UUID, now: dt.datetime
+def _events(
+    verdicts: Sequence[Verdict],
+    *,
+    organization_id: uuid.UUID,
+    now: dt.datetime,
+    evidence: dict[int, dict],
 ) -> list[InsightEvent]:
-    details = await _shadow_details([v.app for v in verdicts if v.newly_shadow])
+    details = {v.app.id: _shadow_details(v.app, evidence.get(v.app.id, {}))
+               for v in verdicts if v.newly_shadow}  # fmt: skip
     events = []
     for v in verdicts:
         scope = {"organization_id": organization_id, "now": now}
@@ -141,18 +140,18 @@ async def _events(
 async def derive(
     *, connection_id: uuid.UUID, now: dt.datetime, active_days: int = 30, inactive_days: int = 60
 ) -> list[InsightEvent]:
-    """Recompute a connection's verdicts after a sync; returns the events raised, recorded.
-
-    `inactive_days` is accepted with the other settings; seat verdicts are computed on read.
-    """
+    """Recompute a connection's figures and verdicts after a sync, store them; returns the events
+    raised (already in the activity trail). Windows: `active_days` for use, `inactive_days` for
+    seats."""
     started = time.perf_counter()
     organization_id, _tenant = await insight_state.connection_scope(connection_id=connection_id)
     analyzed = await insight_sql.refresh_statistics(connection_id=connection_id)
-    apps = await store.app_facts(
-        organization_id=organization_id,
-        connection_id=connection_id,
-        window=rules.window(now=now, days=active_days),
-    )
+    tenant = await figures.compute(
+        organization_id=organization_id, connection_id=connection_id, now=now,
+        active_days=active_days, inactive_days=inactive_days,
+    )  # fmt: skip
+    stored: dict[int, Figures] = {app.id: f for app, f in tenant.apps}
+    apps = [app for app, _ in tenant.apps if app.removed_at is None]
     reviewed = set(
         await insight_state.start_review(
             organization_id=organization_id,
@@ -162,17 +161,21 @@ async def derive(
     )
     apps = [replace(a, stage=AppStage.NEEDS_REVIEW) if a.id in reviewed else a for a in apps]
     verdicts = [conclude(a, now=now, active_days=active_days) for a in apps]
-    events = await _events(verdicts, organization_id=organization_id, now=now)
+    evidence = {app_id: f.evidence for app_id, f in stored.items()}
+    events = _events(verdicts, organization_id=organization_id, now=now, evidence=evidence)
     await insight_state.save_derived(
         organization_id=organization_id,
         connection_id=connection_id,
         states=[_state(v, now) for v in verdicts if v.changed],
         events=[as_activity(e) for e in events],
     )
+    await figure_writes.replace_figures(
+        organization_id=organization_id, connection_id=connection_id, tenant=tenant
+    )
     log.info(
-        "derived insights: connection=%s apps=%d needs_review=%d events=%d inactive_days=%d "
-        "analyzed=%s seconds=%.2f",
-        connection_id, len(apps), len(reviewed), len(events), inactive_days,
+        "derived insights: connection=%s apps=%d needs_review=%d events=%d active_days=%d "
+        "inactive_days=%d analyzed=%s seconds=%.2f",
+        connection_id, len(apps), len(reviewed), len(events), active_days, inactive_days,
         ",".join(analyzed) or "-", time.perf_counter() - started,
     )  # fmt: skip
     return events

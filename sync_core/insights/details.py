@@ -1,20 +1,18 @@
 """One app in full: its summary, departments, granted scopes, problems, shadow IT verdict,
-seats, stage history and daily sign-ins, read for that app alone (never the whole tenant)."""
+seats, stage history and daily sign-ins, read for that app alone (never the whole tenant):
+figures, department split, verdicts and evidence as derive stored them; grants, history and
+daily sign-ins from the inventory."""
 
 from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sync_core.insights import rules
-from sync_core.insights.apps import summarise
+from sync_core.insights import figures, verdicts
 from sync_core.insights.decisions import stage_history
-from sync_core.insights.licenses import waste_of
 from sync_core.insights.logins import login_activity
-from sync_core.insights.problems import problems_of
 from sync_core.insights.records import (
     AppSummary,
     DailyCount,
@@ -23,11 +21,10 @@ from sync_core.insights.records import (
     ShadowApp,
     StageChangeEntry,
 )
-from sync_core.insights.shadow import verdicts
-from sync_core.store import app_access, insight_usage
-from sync_core.store import insights as store
+from sync_core.insights.summary import summary_of
+from sync_core.store import app_access, app_figures, tenant_figures
 from sync_core.store.app_access import AppGrant
-from sync_core.store.insight_usage import Seat
+from sync_core.store.app_figures import Selection
 
 ADMIN_CONSENT = "AllPrincipals"
 
@@ -55,11 +52,11 @@ class AppDetails:
     usage: tuple[DailyCount, ...] = ()  # one per day of the window, oldest first
 
 
-def departments_of(seats: Sequence[Seat]) -> tuple[tuple[str | None, int], ...]:
+def departments_of(
+    counted: Sequence[tuple[str | None, int]],
+) -> tuple[tuple[str | None, int], ...]:
     """Assigned users per department, most first (then by name; no department last)."""
-    counted = Counter(s.department for s in seats)
-    return tuple(sorted(counted.items(), key=lambda item: (-item[1], item[0] is None,
-                                                           item[0] or "")))  # fmt: skip
+    return tuple(sorted(counted, key=lambda item: (-item[1], item[0] is None, item[0] or "")))
 
 
 def granted_scopes(grants: Sequence[AppGrant]) -> tuple[GrantedScope, ...]:
@@ -90,29 +87,27 @@ async def app_details(
     inactive_days: int = 60,
 ) -> AppDetails | None:
     """One app of the organization in full; None when it has no such app."""
-    window = rules.window(now=now, days=active_days)
-    facts = await store.app_facts(organization_id=organization_id, window=window,
-                                  app_ids=[app_id], include_removed=True)  # fmt: skip
-    if not facts:
-        return None
-    summary = summarise(facts[0], now=now, active_days=active_days)
-    seats = await insight_usage.seats(
-        organization_id=organization_id, until=rules.window(now=now, days=0).end,
-        app_ids=[app_id],
+    rows = await figures.read(
+        organization_id=organization_id, now=now, active_days=active_days,
+        inactive_days=inactive_days, detail=app_figures.DETAILS,
+        selection=Selection(app_ids=[app_id], include_removed=True),
     )  # fmt: skip
-    shadow = await verdicts(facts, window=window, now=now, active_days=active_days)
-    waste = waste_of(summary, seats, now=now, inactive_days=inactive_days, evidence_users=10)
+    if not rows:
+        return None
+    row = rows[0]
+    summary = summary_of(row, now=now, active_days=active_days)
+    split = await tenant_figures.app_departments(organization_id=organization_id, app_id=app_id)
     grants = await app_access.app_grants(organization_id=organization_id, app_pk=app_id)
     usage = await login_activity(
         organization_id=organization_id, days=active_days, now=now, app_id=app_id
     )
     return AppDetails(
         app=summary,
-        departments=departments_of(seats),
+        departments=departments_of(split),
         scopes=granted_scopes(grants),
-        shadow=shadow[0] if shadow else None,
-        problems=tuple(await problems_of(facts, window=window, now=now, active_days=active_days)),
-        waste=waste if seats else None,
+        shadow=verdicts.shadow(row, summary),
+        problems=tuple(verdicts.problems(row, summary)),
+        waste=verdicts.waste(row, summary),
         history=tuple(await stage_history(organization_id=organization_id, app_id=app_id)),
         usage=tuple(usage),
     )

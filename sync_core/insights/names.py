@@ -9,7 +9,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 
-from sync_core.store import app_names
+from sync_core.store import app_figures, app_names
 from sync_core.store import insights as store
 from sync_core.store.insights import AppFacts, Window
 
@@ -84,3 +84,13 @@ async def facts_of(
                              app_ids=app_ids, name=name)  # fmt: skip
     return await store.app_facts(organization_id=organization_id, connection_id=connection_id,
                                  window=window, app_ids=app_ids)  # fmt: skip
+
+
+async def app_ids_matching(
+    *, organization_id: uuid.UUID, search: str, connection_id: uuid.UUID | None = None
+) -> list[int]:
+    """Ids of the organization's apps whose name or publisher contains `search`, any case."""
+    wanted = search.strip().casefold()
+    found = await app_figures.names(organization_id=organization_id, connection_id=connection_id)
+    return [i for i, name, publisher in found
+            if wanted in name.casefold() or wanted in (publisher or "").casefold()]  # fmt: skip

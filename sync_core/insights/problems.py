@@ -1,4 +1,8 @@
-"""Problematic apps: each finding with its kind, a sentence and the figures behind it."""
+"""Problematic apps: each finding with its kind, a sentence and the figures behind it.
+
+Read from the problems derive stored (default thresholds); other thresholds judge the stored
+facts again, reading their evidence for the apps concerned.
+"""
 
 from __future__ import annotations
 
@@ -6,12 +10,12 @@ import datetime as dt
 import uuid
 from collections.abc import Sequence
 
-from sync_core.insights import findings, names, rules
-from sync_core.insights.apps import summarise
+from sync_core.insights import figures, names, rules, verdicts
+from sync_core.insights.apps import selection
+from sync_core.insights.live import problems_of
 from sync_core.insights.records import Problem
 from sync_core.insights.rules import Thresholds
-from sync_core.store import insight_evidence
-from sync_core.store.insights import AppFacts, Window
+from sync_core.insights.summary import summary_of
 
 
 async def problematic_apps(
@@ -28,44 +32,19 @@ async def problematic_apps(
 
     `app_ids` and `name` (part of a name, any case) limit the read to those apps.
     """
-    window = rules.window(now=now, days=active_days)
-    facts = await names.facts_of(organization_id=organization_id, connection_id=connection_id,
-                                 window=window, app_ids=app_ids, name=name)  # fmt: skip
-    return await problems_of(
-        facts, window=window, now=now, active_days=active_days, thresholds=thresholds
-    )
-
-
-async def problems_of(
-    facts: Sequence[AppFacts],
-    *,
-    window: Window,
-    now: dt.datetime,
-    active_days: int,
-    thresholds: Thresholds = Thresholds(),  # noqa: B008 - frozen, so one shared default is safe
-) -> list[Problem]:
-    """The problems of apps whose figures are read, with the evidence behind each."""
-    failing = [
-        a for a in facts if findings.high_failure_rate(a, thresholds=thresholds, days=active_days)
+    app_ids = await names.restrict(organization_id=organization_id, connection_id=connection_id,
+                                   app_ids=app_ids, name=name)  # fmt: skip
+    stored = thresholds == Thresholds()
+    chosen = selection(now=now, active_days=active_days, connection_id=connection_id,
+                       app_ids=app_ids, with_problems=stored)  # fmt: skip
+    rows = await figures.read(organization_id=organization_id, now=now, active_days=active_days,
+                              selection=chosen, detail=("problems",) if stored else ())  # fmt: skip
+    if not stored:
+        window = rules.window(now=now, days=active_days)
+        return await problems_of([r.facts for r in rows], window=window, now=now,
+                                 active_days=active_days, thresholds=thresholds)  # fmt: skip
+    return [
+        problem
+        for r in rows
+        for problem in verdicts.problems(r, summary_of(r, now=now, active_days=active_days))
     ]
-    unverified = [a for a in facts if a.consented_users and rules.is_unverified(a)]
-    since = dt.datetime.combine(window.start, dt.time(), tzinfo=dt.UTC)
-    errors = await insight_evidence.failures(apps=failing, since=since)
-    consents = await insight_evidence.consent_scopes(apps=unverified)
-    problems = []
-    for app in facts:
-        found = (
-            findings.high_failure_rate(
-                app, thresholds=thresholds, days=active_days, errors=errors.get(app.id, ())
-            ),
-            findings.risky_user_consent(
-                app, consents=consents.get(app.id, ()), thresholds=thresholds
-            ),
-            findings.disabled_still_used(app, days=active_days),
-            findings.no_active_users(app),
-        )
-        summary = None
-        for finding in filter(None, found):
-            summary = summary or summarise(app, now=now, active_days=active_days)
-            problems.append(Problem(summary, finding.kind, finding.summary, finding.evidence))
-    return problems

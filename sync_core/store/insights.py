@@ -8,12 +8,9 @@ Inventory tables refer to each other by Entra ids, so the joins are on
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import uuid
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
-from contextvars import ContextVar
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any
@@ -60,6 +57,7 @@ class AppFacts:
     consented_users: int = 0  # users still in the directory with a live user consent
     users_with_access: int = 0  # users assigned directly or consented, gone or not
     users_gone: int = 0  # of those, disabled or removed from the directory
+    access_users: int = 0  # users in the directory with access: assigned, by group or consent
     admin_consented: bool = False  # a live tenant-wide (AllPrincipals) grant
     last_used_on: dt.date | None = None  # last day with a successful user sign-in
     # The exact time, read from raw sign-ins only when that day is the window's first day:
@@ -107,7 +105,11 @@ SELECT x.connection_id, x.app_entra_id AS entra_id,
         THEN x.principal_entra_id END) AS users_with_access,
   COUNT(DISTINCT CASE WHEN x.principal_type = 'User' AND x.source <> 'sign_in'
         AND (u.removed_at IS NOT NULL OR u.account_enabled = FALSE)
-        THEN x.principal_entra_id END) AS users_gone
+        THEN x.principal_entra_id END) AS users_gone,
+  COUNT(DISTINCT CASE WHEN x.principal_type = 'User'
+        AND x.source IN ('assignment', 'group_assignment', 'consent')
+        AND u.id IS NOT NULL AND u.removed_at IS NULL
+        THEN x.principal_entra_id END) AS access_users
 FROM app_access x
 LEFT JOIN directory_user u
   ON u.connection_id = x.connection_id AND u.entra_id = x.principal_entra_id
@@ -156,7 +158,8 @@ WHERE e.error_code = 0 AND e.user_entra_id IS NOT NULL
 GROUP BY e.connection_id, e.app_id"""
 
 
-def _app_row(row: dict[str, Any]) -> AppFacts:
+def app_row(row: dict[str, Any], **figures: Any) -> AppFacts:
+    """An app's own columns (and its remembered verdict) as facts, with the figures given."""
     amount = row["seat_cost_amount"]
     return AppFacts(
         id=int(row["id"]),
@@ -178,6 +181,7 @@ def _app_row(row: dict[str, Any]) -> AppFacts:
         status=row["status"],
         status_changed_at=as_datetime(row["status_changed_at"]),
         shadow_detected_at=as_datetime(row["shadow_detected_at"]),
+        **figures,
     )
 
 
@@ -233,37 +237,7 @@ async def _grouped(
     return {(str(as_uuid(row["connection_id"])), row[attr]): row for row in rows}
 
 
-# Within `shared_reads()`, identical app_facts reads share one answer (and one in-flight query).
-_SHARED: ContextVar[dict[tuple, asyncio.Future] | None] = ContextVar("shared_facts", default=None)
-
-
-@contextmanager
-def shared_reads() -> Iterator[None]:
-    """Answer identical app_facts reads once inside this block: one read-only request (a GraphQL
-    query asking for several insights) computes each tenant's figures once, not once per insight.
-    Writes inside the block would not be seen by later reads, so never wrap a mutation in it."""
-    token = _SHARED.set({})
-    try:
-        yield
-    finally:
-        _SHARED.reset(token)
-
-
-async def app_facts(**kwargs: Any) -> list[AppFacts]:
-    """Apps of the organization with their figures (see `_app_facts`), shared within
-    `shared_reads()`."""
-    shared = _SHARED.get()
-    if shared is None:
-        return await _app_facts(**kwargs)
-    key = tuple(
-        sorted((k, tuple(v) if isinstance(v, list | tuple) else v) for k, v in kwargs.items())
-    )
-    if key not in shared:
-        shared[key] = asyncio.ensure_future(_app_facts(**kwargs))
-    return list(await asyncio.shield(shared[key]))
-
-
-async def _app_facts(
+async def app_facts(
     *,
     organization_id: uuid.UUID,
     window: Window,
@@ -275,7 +249,8 @@ async def _app_facts(
     limit: int | None = None,
     offset: int = 0,
 ) -> list[AppFacts]:
-    """Apps of the organization (managed identities left out) with their figures.
+    """Apps of the organization (managed identities left out) with their figures, computed
+    from the inventory (what derive stores; reads use the stored figures).
 
     Ordered by (display name, id); `after` is a keyset cursor on that order.
     """
@@ -292,7 +267,7 @@ async def _app_facts(
     sql = APP_COLUMNS + scope + " ORDER BY a.display_name, a.id"
     if limit is not None:
         sql, params = sql + " LIMIT ? OFFSET ?", [*params, limit, offset]
-    apps = [_app_row(row) for row in await fetch(sql, params)]
+    apps = [app_row(row) for row in await fetch(sql, params)]
     if not apps:
         return []
     some = any(f is not None for f in (app_ids, stage, after, limit))
@@ -344,6 +319,7 @@ def _with_figures(app: AppFacts, access: dict, admin: dict, usage: dict, unassig
         consented_users=int(counts.get("consented_users") or 0),
         users_with_access=int(counts.get("users_with_access") or 0),
         users_gone=int(counts.get("users_gone") or 0),
+        access_users=int(counts.get("access_users") or 0),
         admin_consented=by_entra in admin,
         last_used_on=as_date(used.get("last_used_on")),
         active_users=int(used.get("active_users") or 0),

@@ -248,6 +248,7 @@ async def test_paging_covers_a_large_tenant_once_within_slack_s_limits(bot, acme
         for n in range(1200)
     ]  # fmt: skip
     await inventory.upsert_apps(connection_id=acme.connection.id, apps=many, seen_at=NOW)
+    await acme.refresh()  # as derive does after the sync that found them
     seen, offset, pages = [], 0, 0
     while offset is not None:
         page = await listing.page(

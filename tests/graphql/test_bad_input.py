@@ -10,7 +10,7 @@ from collections import Counter
 
 import pytest
 
-from sync_core import records
+from sync_core import insights, records
 from sync_core.store import connections, inventory, organizations, people
 
 SEEN = dt.datetime.now(dt.UTC) - dt.timedelta(days=3)
@@ -86,6 +86,7 @@ async def token(api) -> str:
     ]  # fmt: skip
     await inventory.upsert_users(connection_id=conn.id, users=users, seen_at=SEEN)
     await inventory.upsert_apps(connection_id=conn.id, apps=apps, seen_at=SEEN)
+    await insights.derive(connection_id=conn.id, now=dt.datetime.now(dt.UTC))  # as a sync ends
     return issued.secret
 
 

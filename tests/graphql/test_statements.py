@@ -1,7 +1,9 @@
-"""No N+1: the SQL statements a request sends do not grow with the page size.
+"""No N+1, no tenant scans: the SQL statements a request sends grow neither with the page size
+nor with the tenant's size.
 
 Statements are counted through Tortoise's own statement log (sync_core.store.statements),
-around a real HTTP request to the web app, authentication included.
+around a real HTTP request to the web app, authentication included. Each tenant is derived
+after it is written, as a sync leaves it: lists read the figures derive stored.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ import datetime as dt
 import pytest
 
 from graphql_api.ids import encode_id
-from sync_core import records
+from sync_core import insights, records
 from sync_core.store import access, connections, inventory, models, organizations, signins
 from sync_core.store.statements import counting
 
@@ -24,7 +26,7 @@ APPS_PAGE = """query($first: Int!) {
   apps(first: $first) {
     totalCount
     edges { node {
-      name assignedUserCount activeUserCount isShadowIt
+      name assignedUserCount activeUserCount isShadowIt monthlyWaste { amount }
       users(first: 10) { totalCount edges { node { sources lastUsedOn user { displayName } } } }
       permissions { consentType scopes consentedBy { displayName } }
       problems { kind }
@@ -74,6 +76,7 @@ def _access(apps: list[records.App], users: list[records.User]):
 
 
 def _sign_ins(apps: list[records.App], users: list[records.User]) -> list[records.SignIn]:
+    """Three sign-ins per app, one of them failed."""
     return [
         records.SignIn(
             entra_id=f"si-{n}-{k}",
@@ -89,23 +92,28 @@ def _sign_ins(apps: list[records.App], users: list[records.User]) -> list[record
     ]
 
 
-@pytest.fixture
-async def tenant(api) -> dict:
-    org, token = await organizations.create_organization(name="Counted")
-    conn = await connections.add_connection(
-        organization_id=org.id, tenant_id="cccccccc-0000-0000-0000-000000000003"
-    )
-    users = [records.User(entra_id=f"u-{i:04d}", display_name=f"Person {i:04d}")
-             for i in range(USERS)]  # fmt: skip
-    apps = [_app(n) for n in range(APPS)]
-    await inventory.upsert_users(connection_id=conn.id, users=users, seen_at=SEEN)
-    await inventory.upsert_apps(connection_id=conn.id, apps=apps, seen_at=SEEN)
-    assignments, grants = _access(apps, users)
+async def _tenant(name: str, *, apps: int, users: int, tenant_id: str) -> dict:
+    """An organization with one synced tenant of `apps` apps and `users` users, derived."""
+    org, token = await organizations.create_organization(name=name)
+    conn = await connections.add_connection(organization_id=org.id, tenant_id=tenant_id)
+    people = [records.User(entra_id=f"u-{i:04d}", display_name=f"Person {i:04d}",
+                           department=f"Dept {i % 4}") for i in range(users)]  # fmt: skip
+    apps_ = [_app(n) for n in range(apps)]
+    await inventory.upsert_users(connection_id=conn.id, users=people, seen_at=SEEN)
+    await inventory.upsert_apps(connection_id=conn.id, apps=apps_, seen_at=SEEN)
+    assignments, grants = _access(apps_, people)
     await access.upsert_assignments(connection_id=conn.id, assignments=assignments, seen_at=SEEN)
     await access.upsert_grants(connection_id=conn.id, grants=grants, seen_at=SEEN)
-    await signins.add_sign_ins(connection_id=conn.id, events=_sign_ins(apps, users))
-    everyone = await models.Application.get(entra_id=apps[-1].entra_id)
+    await signins.add_sign_ins(connection_id=conn.id, events=_sign_ins(apps_, people))
+    await insights.derive(connection_id=conn.id, now=dt.datetime.now(dt.UTC))
+    everyone = await models.Application.get(connection_id=conn.id, entra_id=apps_[-1].entra_id)
     return {"token": token.secret, "big_app": encode_id("App", everyone.id)}
+
+
+@pytest.fixture
+async def tenant(api) -> dict:
+    return await _tenant("Counted", apps=APPS, users=USERS,
+                         tenant_id="cccccccc-0000-0000-0000-000000000003")  # fmt: skip
 
 
 async def _counted(api, token: str, query: str, **variables) -> tuple[int, dict]:
@@ -157,23 +165,63 @@ async def test_app_users_cursor_walks_every_user_once_in_order(api, tenant):
     assert seen == [f"Person {i:04d}" for i in range(USERS)]
 
 
-INSIGHT_FIELDS = {
-    "shadowIt": "shadowIt { app { name } reasons }",
-    "overlaps": "overlaps { category apps { name } }",
-    "problematicApps": "problematicApps { name }",
-    "licenseWaste": "licenseWaste { app { name } inactiveSeats }",
+INSIGHTS = """{ insights {
+  appCounts { inUse discovered inactive }
+  shadowIt { app { name } reasons consentingUsers scopes consentedBy }
+  overlaps { category sharedUsers apps { name } }
+  problematicApps { name }
+  licenseWaste { app { name } inactiveSeats monthlyWaste { amount } }
+  departments { department users seats inactiveSeats monthlyWaste { amount } }
+} }"""
+FILTERED = """query($first: Int!) {
+  inUse: apps(first: $first, filter: {status: [IN_USE, INACTIVE]}) { totalCount edges { node {
+    name } } }
+  shadow: apps(first: $first, filter: {shadowIt: true, stage: [NEEDS_REVIEW]}) { totalCount
+    edges { node { name isShadowIt } } }
+  found: apps(first: $first, filter: {search: "app 0"}) { totalCount edges { node { name } } }
+}"""
+ACTIVITY = """query($first: Int!) {
+  activities(first: $first) { totalCount edges { node { kind } } }
+  syncRuns(first: $first) { totalCount edges { node { status } } }
+}"""
+# Every list query, with a page size both tenants fill.
+LISTS = {
+    "apps page": (APPS_PAGE, {"first": 10}),
+    "apps filtered": (FILTERED, {"first": 10}),
+    "app users": (APP, {"first": 10}),
+    "users with apps": (USERS_PAGE, {"first": 10}),
+    "insights": (INSIGHTS, {}),
+    "activities and runs": (ACTIVITY, {"first": 10}),
 }
 
 
-async def test_insights_in_one_query_read_the_tenant_figures_once(api, tenant):
-    alone = {}
-    for name, selection in INSIGHT_FIELDS.items():
-        query = f"{{ insights {{ {selection} }} }}"
-        alone[name], data = await _counted(api, tenant["token"], query)
-        assert "errors" not in data, data
-    together, data = await _counted(
-        api, tenant["token"], "{ insights { " + " ".join(INSIGHT_FIELDS.values()) + " } }"
-    )
-    assert "errors" not in data, data
-    # Each query alone pays the token lookup and the tenant's figures; together they share both.
-    assert together < sum(alone.values()) - 2 * (len(alone) - 1), (together, alone)
+@pytest.fixture
+async def two_sizes(api) -> tuple[dict, dict]:
+    """The same tenant shape at two sizes: 12 apps and 24 users, then 5 times as many."""
+    small = await _tenant("Small", apps=12, users=24,
+                          tenant_id="cccccccc-0000-0000-0000-000000000011")  # fmt: skip
+    large = await _tenant("Large", apps=60, users=120,
+                          tenant_id="cccccccc-0000-0000-0000-000000000012")  # fmt: skip
+    return small, large
+
+
+@pytest.mark.parametrize("name", LISTS)
+async def test_list_statements_do_not_grow_with_the_tenant(api, two_sizes, name):
+    query, variables = LISTS[name]
+    counts = []
+    for tenant in two_sizes:
+        extra = {"id": tenant["big_app"]} if "$id" in query else {}
+        count, data = await _counted(api, tenant["token"], query, **variables, **extra)
+        assert data, name
+        counts.append(count)
+    small, large = counts
+    assert large == small, f"{name}: {small} statements for 12 apps / 24 users, {large} for 5x"
+
+
+async def test_insights_are_a_fixed_handful_of_statements(api, tenant):
+    count, data = await _counted(api, tenant["token"], INSIGHTS)
+    # The token (2), one indexed read per insight, two for overlaps (their rows, their apps)
+    # and for departments (people, seats with today's costs).
+    assert count <= 10, count
+    found = data["insights"]
+    assert found["shadowIt"] and found["problematicApps"] and found["departments"]

@@ -25,7 +25,7 @@ import datetime as dt
 import itertools
 from dataclasses import dataclass
 
-from sync_core import records
+from sync_core import insights, records
 from sync_core.store import access, connections, inventory, models, organizations, signins
 
 NOW = dt.datetime(2026, 11, 30, 12, 0, tzinfo=dt.UTC)
@@ -171,6 +171,11 @@ class Tenant:
         row = await models.DirectoryUser.get(connection_id=self.connection.id, entra_id=entra_id)
         return row.id
 
+    async def refresh(self, *, now: dt.datetime = NOW, **windows: int) -> None:
+        """Compute and store the figures reads use, as derive does after a sync (no events)."""
+        scope = {"organization_id": self.organization.id, "connection_id": self.connection.id}
+        await insights.refresh_figures(**scope, now=now, **windows)
+
 
 REMOVED_USER, REMOVED_APP = "u-ed", "Gone App"
 
@@ -207,4 +212,6 @@ async def build(name: str = "Acme", tenant_id: str = TENANT) -> Tenant:
     await models.Application.filter(connection_id=conn.id, display_name=REMOVED_APP).update(
         removed_at=days_ago(10)
     )
-    return Tenant(org, conn)
+    tenant = Tenant(org, conn)
+    await tenant.refresh()
+    return tenant

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 
 import pytest
@@ -11,7 +12,7 @@ from sync_core.insights import Thresholds
 from sync_core.insights.records import AppOrigin, AppStatus, Money, ProblemKind, ShadowReason
 from sync_core.records import ActorType
 from sync_core.store import access, models, signins
-from sync_core.store import insights as store_insights
+from sync_core.store.statements import counting
 from tests.insights import tenant as t
 from tests.insights.tenant import NOW
 
@@ -56,32 +57,21 @@ async def test_app_summaries(store):
     assert await insights.count_apps(organization_id=tenant.organization.id, now=NOW) == 11
 
 
-async def test_pages_and_batches_cost_the_same_few_queries(store, monkeypatch):
+async def test_pages_and_batches_are_one_statement_each(store):
     tenant = await t.build()
     org = tenant.organization.id
     every = await insights.app_summaries(organization_id=org, now=NOW)
-    calls = []
-    real = store_insights.fetch
-
-    async def counting(sql, params=()):
-        calls.append(sql)
-        return await real(sql, params)
-
-    monkeypatch.setattr(store_insights, "fetch", counting)
     for limit, offset in ((3, 0), (3, 3), (50, 0)):
-        calls.clear()
-        page = await insights.app_summaries(
-            organization_id=org, now=NOW, limit=limit, offset=offset
-        )
+        with counting() as tally:
+            page = await insights.app_summaries(
+                organization_id=org, now=NOW, limit=limit, offset=offset
+            )
         assert page == every[offset : offset + limit]
-        assert len(calls) == 5
-    calls.clear()
+        assert tally.count == 1, tally.statements
     ids = [every[1].id, every[7].id]
-    assert await insights.app_summaries(organization_id=org, now=NOW, app_ids=ids) == [
-        every[1],
-        every[7],
-    ]
-    assert len(calls) == 5
+    with counting() as tally:
+        batch = await insights.app_summaries(organization_id=org, now=NOW, app_ids=ids)
+    assert batch == [every[1], every[7]] and tally.count == 1
 
 
 @pytest.mark.parametrize(
@@ -127,6 +117,7 @@ async def test_shadow_it_carries_its_evidence(store):
 async def test_consent_of_a_deleted_user_no_longer_counts(store):
     tenant = await t.build()
     await models.DirectoryUser.filter(entra_id="u-fay").update(removed_at=NOW)
+    await tenant.refresh()  # as derive does after the sync that saw her leave
     found = await insights.shadow_it(organization_id=tenant.organization.id, now=NOW)
     assert "InboxHelper" not in {s.app.name for s in found}
 
@@ -214,6 +205,7 @@ async def test_license_waste_and_seat_costs(store):
         members=dict.fromkeys(("u-ada", "u-bo", "u-cy"), "as-team-board-g-sales"),
         seen_at=NOW,
     )
+    await tenant.refresh()
     found = await insights.license_waste(organization_id=org, now=NOW)
     rows = {
         w.app.name: (w.assigned_users, w.active_seats, w.inactive_seats, w.in_grace) for w in found
@@ -363,6 +355,70 @@ async def test_a_cursor_survives_an_app_added_before_it(store):
     await t.inventory.upsert_apps(
         connection_id=tenant.connection.id, apps=[t.app("Aardvark")], seen_at=NOW
     )
+    await tenant.refresh()
     second = await insights.apps_page(organization_id=org, now=NOW, first=3, after=first.keys[-1])
     assert [s.name for s in second.items] == sorted(SUMMARIES)[3:6]
     assert second.total == 12
+
+
+async def test_status_turns_at_the_exact_moment_without_another_derive(store):
+    tenant = await t.build()
+    org = tenant.organization.id
+    used = t.days_ago(45)  # Legacy Wiki's one use
+    await tenant.refresh(now=used + dt.timedelta(days=29))  # the last derive ran then
+    wiki = await tenant.app_id("Legacy Wiki")
+    minute = dt.timedelta(minutes=1)
+    moments = [
+        (used + dt.timedelta(days=30) - minute, AppStatus.IN_USE),
+        (used + dt.timedelta(days=30), AppStatus.IN_USE),  # exactly 30 days: still inside
+        (used + dt.timedelta(days=30) + minute, AppStatus.INACTIVE),
+        (NOW + dt.timedelta(days=400), AppStatus.INACTIVE),
+    ]
+    for now, status in moments:
+        [summary] = await insights.app_summaries(organization_id=org, now=now, app_ids=[wiki])
+        assert summary.status is status, now
+        in_sql = await insights.app_summaries(organization_id=org, now=now, status=status)
+        assert wiki in {s.id for s in in_sql}, now
+        counts = await insights.status_counts(organization_id=org, now=now)
+        assert counts[status] == len(in_sql)
+
+
+async def test_seat_costs_show_in_waste_at_once(store):
+    tenant = await t.build()  # derived before anyone set a cost
+    org = tenant.organization.id
+    wiki = await tenant.app_id("Legacy Wiki")
+    before = {w.app.name: w for w in await insights.license_waste(organization_id=org, now=NOW)}
+    assert before["Legacy Wiki"].monthly_waste is None
+    await insights.set_seat_cost(
+        organization_id=org, app_id=wiki, amount="8", currency="USD", actor=ALICE
+    )
+    after = {w.app.name: w for w in await insights.license_waste(organization_id=org, now=NOW)}
+    assert after["Legacy Wiki"].monthly_waste == Money(Decimal("8.00"), "USD")  # Di's idle seat
+    departments = {d.department: d for d in await insights.departments(organization_id=org,
+                                                                       now=NOW)}  # fmt: skip
+    engineering = departments["Engineering"]  # Cy (used it 45 days ago) and Di (never)
+    assert engineering.monthly_cost == (Money(Decimal("16.00"), "USD"),)
+    assert engineering.monthly_waste == (Money(Decimal("8.00"), "USD"),)
+    [details] = [await insights.app_details(organization_id=org, app_id=wiki, now=NOW)]
+    assert details is not None and details.waste is not None
+    assert details.waste.monthly_waste == Money(Decimal("8.00"), "USD")
+
+
+async def test_another_organization_s_figures_never_leak(store):
+    from sync_core.store.app_users import app_users_pages
+
+    tenant = await t.build()
+    other = await t.build("Other", tenant_id="cccccccc-2222-3333-4444-555555555555")
+    org = tenant.organization.id
+    theirs = [s.id for s in await insights.app_summaries(organization_id=other.organization.id,
+                                                         now=NOW)]  # fmt: skip
+    assert await insights.app_verdicts(organization_id=org, now=NOW, app_ids=theirs) == {}
+    mine = await insights.status_counts(organization_id=org, now=NOW)
+    theirs_counted = await insights.status_counts(organization_id=other.organization.id, now=NOW)
+    assert mine == theirs_counted and sum(mine.values()) == 11  # same shape, counted apart
+    pages = await app_users_pages(organization_id=org, app_pks=theirs, first=10)
+    assert all(p.total == 0 and not p.items for p in pages.values())
+    assert await insights.app_details(organization_id=org, app_id=theirs[0], now=NOW) is None
+    assert await insights.app_ids_matching(organization_id=org, search="zoom") == [
+        await tenant.app_id("Zoom")
+    ]

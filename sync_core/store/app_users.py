@@ -1,0 +1,122 @@
+"""Who has access to each app of a page: keyset pages that read about as many rows as they return.
+
+For DataLoaders: two statements whatever the number of apps or the page size. The first
+resolves the apps within the caller's organization with their totals (counted by derive,
+`app_figures.access_users`); the second takes, for each app, the next users after the cursor
+straight from the `app_access` unique index (connection, app, user, source) in its own order,
+then their sources, user rows and last use. Replaces `app_access.app_users_pages`, which ranked
+every user of each app to cut a page.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from collections.abc import Sequence
+from typing import Any
+
+from sync_core.records import AccessSource, StoredUser
+from sync_core.store.app_access import USER_SOURCES, AppUser
+from sync_core.store.insight_sql import (
+    as_bool,
+    as_date,
+    as_datetime,
+    as_uuid,
+    db_uuid,
+    fetch,
+    marks,
+)
+from sync_core.store.paging import MAX_PAGE, Page
+
+APPS = """
+SELECT a.id, a.connection_id, a.entra_id, COALESCE(f.access_users, 0) AS total
+FROM application a
+JOIN connection c ON c.id = a.connection_id
+LEFT JOIN app_figures f ON f.application_id = a.id
+WHERE c.organization_id = ? AND a.id IN ({ids})"""
+# One app's next users after the cursor, in the index's order (a page's worth of index rows).
+NEXT = """SELECT * FROM (
+  SELECT CAST(? AS BIGINT) AS app, x.principal_entra_id FROM app_access x
+  JOIN directory_user u ON u.connection_id = x.connection_id AND u.entra_id = x.principal_entra_id
+  WHERE x.connection_id = ? AND x.app_entra_id = ? AND x.principal_type = 'User'
+    AND x.source IN ({sources}) AND x.removed_at IS NULL AND u.removed_at IS NULL {after}
+  GROUP BY x.principal_entra_id ORDER BY x.principal_entra_id LIMIT ?
+) p{n}"""
+ROWS = """WITH picked AS ({picked})
+SELECT p.app, p.principal_entra_id, x.source, u.id AS user_pk, u.connection_id, u.display_name,
+  u.mail, u.user_principal_name, u.job_title, u.department, u.account_enabled,
+  u.last_sign_in_at, u.last_successful_sign_in_at, u.first_seen_at, u.removed_at,
+  (SELECT MAX(d.day) FROM usage_daily d
+   WHERE d.connection_id = a.connection_id AND d.app_id = a.app_id
+     AND d.user_entra_id = p.principal_entra_id AND d.successes > 0) AS last_used_on
+FROM picked p
+JOIN application a ON a.id = p.app
+JOIN app_access x ON x.connection_id = a.connection_id AND x.app_entra_id = a.entra_id
+  AND x.principal_entra_id = p.principal_entra_id
+JOIN directory_user u ON u.connection_id = a.connection_id AND u.entra_id = p.principal_entra_id
+WHERE x.principal_type = 'User' AND x.source IN ({sources}) AND x.removed_at IS NULL
+ORDER BY p.app, p.principal_entra_id"""
+
+
+def _user(row: dict[str, Any]) -> StoredUser:
+    return StoredUser(
+        id=int(row["user_pk"]),
+        connection_id=as_uuid(row["connection_id"]),
+        entra_id=row["principal_entra_id"],
+        display_name=row["display_name"],
+        mail=row["mail"],
+        user_principal_name=row["user_principal_name"],
+        job_title=row["job_title"],
+        department=row["department"],
+        account_enabled=as_bool(row["account_enabled"]),
+        last_sign_in_at=as_datetime(row["last_sign_in_at"]),
+        last_successful_sign_in_at=as_datetime(row["last_successful_sign_in_at"]),
+        first_seen_at=as_datetime(row["first_seen_at"]),  # type: ignore[arg-type]
+        removed_at=as_datetime(row["removed_at"]),
+    )
+
+
+def _picked(apps: list[dict[str, Any]], first: int, after: tuple | None) -> tuple[str, list]:
+    sources = [s.value for s in USER_SOURCES]
+    parts, params = [], []
+    for n, app in enumerate(apps):
+        cut = "AND x.principal_entra_id > ?" if after else ""
+        parts.append(NEXT.format(sources=marks(sources), after=cut, n=n))
+        params += [int(app["id"]), app["connection_id"], app["entra_id"], *sources,
+                   *(after[:1] if after else ()), first + 1]  # fmt: skip
+    return " UNION ALL ".join(parts), params
+
+
+async def app_users_pages(
+    *, organization_id: uuid.UUID, app_pks: Sequence[int], first: int, after: tuple | None = None
+) -> dict[int, Page[AppUser]]:
+    """Live users with access to each app, by Entra id (stable keyset); other organizations'
+    apps get an empty page."""
+    pks, first = sorted(set(app_pks)), max(0, min(first, MAX_PAGE))
+    pages = {pk: Page[AppUser](items=[], keys=[], total=0, has_next=False) for pk in pks}
+    if not pks:
+        return pages
+    apps = await fetch(APPS.format(ids=marks(pks)), [db_uuid(organization_id), *pks])
+    if not apps:
+        return pages
+    picked, params = _picked(apps, first, after)
+    sources = [s.value for s in USER_SOURCES]
+    rows = await fetch(ROWS.format(picked=picked, sources=marks(sources)), [*params, *sources])
+    found: dict[int, dict[str, AppUser]] = defaultdict(dict)
+    for row in rows:
+        app, entra_id = int(row["app"]), row["principal_entra_id"]
+        earlier = found[app].get(entra_id)
+        sources_of = {*(earlier.sources if earlier else ()), AccessSource(row["source"])}
+        found[app][entra_id] = AppUser(
+            user=_user(row), sources=tuple(sorted(sources_of)),
+            last_used_on=as_date(row["last_used_on"]),
+        )  # fmt: skip
+    for app in apps:
+        pk, listed = int(app["id"]), list(found[int(app["id"])].values())
+        pages[pk] = Page(
+            items=listed[:first],
+            keys=[(u.user.entra_id,) for u in listed[:first]],
+            total=int(app["total"]),
+            has_next=len(listed) > first,
+        )
+    return pages

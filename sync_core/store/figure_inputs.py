@@ -1,0 +1,170 @@
+"""The set-based reads derive runs over one tenant to compute the figures it stores.
+
+Each is one grouped statement over the tenant (a few more for exact last-use times), never one
+per app or per user; rows come back already counted, so a tenant's seats (millions at 100k
+users) are judged in the database rather than turned into Python objects.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sync_core.store.insight_sql import as_datetime, db_uuid, fetch, marks
+
+# One seat per user and app, assigned directly or through a group, while still in the
+# directory; its start as in insight_usage.SEATS (a group member's: the group's assignment,
+# unless we saw the member join later). State: 1 used within the seat window, 2 too new to
+# tell (started within it), 0 inactive. Counted per app and department, plus the first few
+# inactive users of each app by name (UNION ALL: one pass over the materialized seats).
+# Member rows are reached from their (few) group assignments through the access index, and use
+# is an EXISTS on the rollup's unique index: joined the other way round, SQLite scanned the
+# group assignments, or the window's usage, once per seat.
+SEATS = """
+WITH grp AS MATERIALIZED (
+  SELECT app_entra_id, source_entra_id, granted_at, first_seen_at FROM app_access
+  WHERE connection_id = ? AND source = 'assignment' AND principal_type = 'Group'
+),
+access AS (
+  SELECT x.app_entra_id, x.principal_entra_id, x.granted_at FROM app_access x
+  WHERE x.connection_id = ? AND x.source = 'assignment' AND x.principal_type = 'User'
+    AND x.removed_at IS NULL
+  UNION ALL
+  SELECT x.app_entra_id, x.principal_entra_id,
+    CASE WHEN x.first_seen_at > g.first_seen_at THEN x.first_seen_at ELSE g.granted_at END
+  FROM grp g
+  JOIN app_access x ON x.connection_id = ? AND x.app_entra_id = g.app_entra_id
+    AND x.source_entra_id = g.source_entra_id
+  WHERE x.source = 'group_assignment' AND x.principal_type = 'User' AND x.removed_at IS NULL
+),
+seat AS MATERIALIZED (
+  SELECT s.app, u.department, s.user_entra_id,
+    COALESCE(u.display_name, u.user_principal_name) AS user_name,
+    CASE WHEN EXISTS (
+        SELECT 1 FROM usage_daily d
+        WHERE d.connection_id = ? AND d.app_id = s.app_id AND d.user_entra_id = s.user_entra_id
+          AND d.day >= ? AND d.day <= ? AND d.successes > 0) THEN 1
+      WHEN s.granted_at >= ? THEN 2 ELSE 0 END AS state
+  FROM (
+    SELECT a.id AS app, a.app_id, z.principal_entra_id AS user_entra_id,
+      MIN(z.granted_at) AS granted_at
+    FROM access z
+    JOIN application a ON a.connection_id = ? AND a.entra_id = z.app_entra_id
+    WHERE a.removed_at IS NULL {apps}
+    GROUP BY a.id, a.app_id, z.principal_entra_id
+  ) s
+  LEFT JOIN directory_user u ON u.connection_id = ? AND u.entra_id = s.user_entra_id
+  WHERE u.removed_at IS NULL
+)
+SELECT app, department, NULL AS user_entra_id, NULL AS user_name, COUNT(*) AS seats,
+  SUM(CASE WHEN state = 1 THEN 1 ELSE 0 END) AS active,
+  SUM(CASE WHEN state = 2 THEN 1 ELSE 0 END) AS grace
+FROM seat GROUP BY app, department
+UNION ALL
+SELECT app, NULL, user_entra_id, user_name, NULL, NULL, NULL FROM (
+  SELECT app, user_entra_id, user_name,
+    ROW_NUMBER() OVER (PARTITION BY app ORDER BY user_name, user_entra_id) AS nth
+  FROM seat WHERE state = 0
+) idle WHERE nth <= ?"""
+
+# The exact time of each app's last successful use on one day (raw sign-ins, while kept).
+LAST_USE = """
+SELECT e.app_id, MAX(e.occurred_at) AS last_used_at FROM sign_in_event e
+WHERE e.connection_id = ? AND e.error_code = 0 AND e.user_entra_id IS NOT NULL
+  AND e.occurred_at >= ? AND e.occurred_at < ? AND e.app_id IN ({apps})
+GROUP BY e.app_id"""
+
+# Users of a set of apps within a window: how many, and how many used more than one of them.
+SHARED_USERS = """
+SELECT COUNT(*) AS users_total, SUM(CASE WHEN n > 1 THEN 1 ELSE 0 END) AS users_in_several
+FROM (
+  SELECT d.user_entra_id, COUNT(DISTINCT d.app_id) AS n FROM usage_daily d
+  WHERE d.connection_id = ? AND d.day >= ? AND d.day <= ? AND d.successes > 0
+    AND d.app_id IN ({apps})
+  GROUP BY d.user_entra_id
+) p"""
+
+
+@dataclass(frozen=True, slots=True)
+class SeatCount:
+    """Seats of one app in one department, by state."""
+
+    app: int
+    department: str | None
+    seats: int
+    active: int
+    grace: int
+
+    @property
+    def inactive(self) -> int:
+        return self.seats - self.active - self.grace
+
+
+@dataclass(frozen=True, slots=True)
+class SeatFigures:
+    """A tenant's seat counts per app and department, and each app's first inactive users."""
+
+    counts: list[SeatCount]
+    idle: dict[int, list[tuple[str, str | None]]]  # app: [(entra id, name)], by name
+
+
+async def seat_figures(
+    *,
+    connection_id: uuid.UUID,
+    start: dt.date,
+    today: dt.date,
+    sample: int,
+    app_ids: Sequence[int] | None = None,
+) -> SeatFigures:
+    """Seats of a tenant's live apps (or of `app_ids`) judged for a window starting on `start`."""
+    conn = db_uuid(connection_id)
+    apps, ids = "", []
+    if app_ids is not None:
+        apps, ids = f"AND a.id IN ({marks(app_ids) or 'NULL'})", list(app_ids)
+    midnight = dt.datetime.combine(start, dt.time(), tzinfo=dt.UTC)
+    params = [conn, conn, conn, conn, start, today, midnight, conn, *ids, conn, sample]
+    counts, idle = [], defaultdict(list)
+    for row in await fetch(SEATS.format(apps=apps), params):
+        if row["seats"] is None:
+            idle[int(row["app"])].append((row["user_entra_id"], row["user_name"]))
+            continue
+        counts.append(
+            SeatCount(
+                app=int(row["app"]),
+                department=row["department"],
+                seats=int(row["seats"]),
+                active=int(row["active"] or 0),
+                grace=int(row["grace"] or 0),
+            )
+        )
+    return SeatFigures(counts, dict(idle))
+
+
+async def last_use_times(
+    *, connection_id: uuid.UUID, last_days: dict[str, dt.date]
+) -> dict[str, dt.datetime]:
+    """The exact time of each app's (by appId) last successful use, on its last day of use."""
+    by_day: dict[dt.date, list[str]] = defaultdict(list)
+    for app_id, day in last_days.items():
+        by_day[day].append(app_id)
+    found: dict[str, dt.datetime] = {}
+    for day, app_ids in sorted(by_day.items()):
+        start = dt.datetime.combine(day, dt.time(), tzinfo=dt.UTC)
+        params = [db_uuid(connection_id), start, start + dt.timedelta(days=1), *app_ids]
+        for row in await fetch(LAST_USE.format(apps=marks(app_ids)), params):
+            found[row["app_id"]] = as_datetime(row["last_used_at"])  # type: ignore[assignment]
+    return found
+
+
+async def shared_users(
+    *, connection_id: uuid.UUID, app_ids: Sequence[str], start: dt.date, end: dt.date
+) -> tuple[int, int]:
+    """(users of any of the apps, users of more than one) with a successful sign-in in a window."""
+    if not app_ids:
+        return 0, 0
+    params = [db_uuid(connection_id), start, end, *app_ids]
+    [row] = await fetch(SHARED_USERS.format(apps=marks(app_ids)), params)
+    return int(row["users_total"] or 0), int(row["users_in_several"] or 0)
