@@ -143,10 +143,21 @@ async def _insight_table(runtime: Runtime, organization_id) -> Table:
     return table
 
 
-CHURN = {"users_added": 2, "users_removed": 1, "users_changed": 3, "apps_added": 1,
-         "consents_added": 2, "signins_added": 200}
-LABELS = {"users": "users", "apps": "apps", "assignments": "access", "grants": "grants",
-          "sign_ins": "sign-ins"}
+CHURN = {
+    "users_added": 2,
+    "users_removed": 1,
+    "users_changed": 3,
+    "apps_added": 1,
+    "consents_added": 2,
+    "signins_added": 200,
+}
+LABELS = {
+    "users": "users",
+    "apps": "apps",
+    "assignments": "access",
+    "grants": "grants",
+    "sign_ins": "sign-ins",
+}
 
 
 def resync_line(report: records.SyncReport) -> str:
@@ -156,8 +167,11 @@ def resync_line(report: records.SyncReport) -> str:
     changes = []
     for entity in report.entities:
         label = LABELS.get(entity.name)
-        counts = [f"{sign}{n}" for sign, n in (("+", entity.created), ("~", entity.updated),
-                                               ("-", entity.removed)) if n and label]
+        counts = [
+            f"{sign}{n}"
+            for sign, n in (("+", entity.created), ("~", entity.updated), ("-", entity.removed))
+            if n and label
+        ]
         if counts:
             changes.append(f"{label} {' '.join(counts)}")
     what = ", ".join(changes) or "nothing changed"
@@ -216,14 +230,17 @@ async def _serve(
 ) -> None:
     server = uvicorn.Server(
         uvicorn.Config(
-            create_app(runtime.settings, runtime=runtime), host="127.0.0.1", port=options.port,
+            create_app(runtime.settings, runtime=runtime),
+            host="127.0.0.1",
+            port=options.port,
             log_level="warning",
         )
     )
     url = f"http://127.0.0.1:{options.port}/graphql"
     # Lines meant for copy and paste are never wrapped, whatever the terminal's width.
-    console.print(f"\nGraphiQL: {url}  (add the header Authorization: Bearer {token})",
-                  soft_wrap=True)  # fmt: skip
+    console.print(
+        f"\nGraphiQL: {url}  (add the header Authorization: Bearer {token})", soft_wrap=True
+    )
     console.print(
         f"try: curl -s {url} -H 'Authorization: Bearer {token}' -H 'Content-Type: "
         'application/json\' -d \'{"query":"{ organization { name connections { tenantName '
@@ -231,9 +248,11 @@ async def _serve(
         soft_wrap=True,
     )
     minutes = options.sync_every.total_seconds() / 60
-    console.print(f"the tenant changes a little after every sync, and the schedule syncs it "
-                  f"again every {minutes:g} minutes (one line each); Ctrl-C stops the demo",
-                  soft_wrap=True)  # fmt: skip
+    console.print(
+        f"the tenant changes a little after every sync, and the schedule syncs it "
+        f"again every {minutes:g} minutes (one line each); Ctrl-C stops the demo",
+        soft_wrap=True,
+    )
     runtime.require_engine().listeners.append(Resyncs(console, sandbox))
     await sandbox.churn(**CHURN)
     await server.serve()

@@ -18,13 +18,15 @@ def entity_table(entities: dict[str, EntityReport], *, title: str | None = None)
     """One row per entity with its mode, status and counters."""
     # Light rules and no outer padding: the widest row (incremental, 6-digit counts) fits 80
     # columns, the width of a default terminal.
-    table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, show_edge=False,
-                  padding=(0, 0))  # fmt: skip
+    table = Table(
+        title=title, title_justify="left", box=box.SIMPLE_HEAD, show_edge=False, padding=(0, 0)
+    )
     for column in COLUMNS:
         numeric = column in COLUMNS[3:]
         # Counts are never cut: a number wraps onto a second line before it loses digits.
-        table.add_column(column, justify="right" if numeric else "left",
-                         no_wrap=not numeric, overflow="fold")  # fmt: skip
+        table.add_column(
+            column, justify="right" if numeric else "left", no_wrap=not numeric, overflow="fold"
+        )
     for name in ENTITIES:
         e = entities.get(name) or EntityReport(name=name)
         table.add_row(

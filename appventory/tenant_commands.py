@@ -49,11 +49,15 @@ def connect_hint(error: TokenError, *, login_url: str) -> str:
     """What to do when a first connect fails (sync-time hints assume a working connection)."""
     match error:
         case TokenServiceUnavailable():
-            return (f"check APPVENTORY_LOGIN_URL ({login_url}) and that this machine can reach "
-                    "it (proxy, firewall, DNS)")  # fmt: skip
+            return (
+                f"check APPVENTORY_LOGIN_URL ({login_url}) and that this machine can reach "
+                "it (proxy, firewall, DNS)"
+            )
         case TenantNotFound():
-            return ("check the tenant id: Entra admin center > Overview > Tenant ID (the sandbox "
-                    "prints its own)")  # fmt: skip
+            return (
+                "check the tenant id: Entra admin center > Overview > Tenant ID (the sandbox "
+                "prints its own)"
+            )
     return hints.for_error(error)
 
 

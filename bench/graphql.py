@@ -314,9 +314,13 @@ async def measure(url: str, tenant: Tenant, args: argparse.Namespace) -> dict[st
             )
             print(f"  {label:<34} {_row(results[label])}")
         results["load: apps page"] = await load(
-            base, tenant.token, APPS_PAGE, {"first": 50}, clients=args.clients,
+            base,
+            tenant.token,
+            APPS_PAGE,
+            {"first": 50},
+            clients=args.clients,
             seconds=args.seconds,
-        )  # fmt: skip
+        )
         print(f"  {'load: apps page':<34} {_row(results['load: apps page'])}")
         for label, (query, variables) in {} if args.skip_slow else slow.items():
             count = args.insights_requests if label == "insights" else args.nested_requests
@@ -344,8 +348,10 @@ async def run(backend: str, users: int, args: argparse.Namespace) -> dict[str, A
         sign_ins = round(users * args.signins_per_user_per_day * 30)
     else:
         apps, sign_ins = users // 25, users * 10
-    print(f"\n{backend}, {args.tenant} tenant: {users:,} users, {apps:,} apps, "
-          f"~{sign_ins:,} sign-ins ({args.label})")  # fmt: skip
+    print(
+        f"\n{backend}, {args.tenant} tenant: {users:,} users, {apps:,} apps, "
+        f"~{sign_ins:,} sign-ins ({args.label})"
+    )
     load_before = list(os.getloadavg())
     async with _database(backend, keep=args.keep_db) as url:
         if args.reuse:

@@ -38,25 +38,39 @@ async def measure(org: uuid.UUID, conn: uuid.UUID) -> None:
     apps = await live.app_summaries(organization_id=org, now=NOW)
     one = next(a.id for a in apps if a.active_users)
     reads: list[tuple[str, Callable[[], Awaitable[object]]]] = [
-        ("derive (first: baseline, reviews, events)",
-         lambda: insights.derive(connection_id=conn, now=NOW)),
+        (
+            "derive (first: baseline, reviews, events)",
+            lambda: insights.derive(connection_id=conn, now=NOW),
+        ),
         ("derive again (no changes)", lambda: insights.derive(connection_id=conn, now=NOW)),
-        ("derive a day later", lambda: insights.derive(connection_id=conn,
-                                                        now=NOW + dt.timedelta(days=1))),
+        (
+            "derive a day later",
+            lambda: insights.derive(connection_id=conn, now=NOW + dt.timedelta(days=1)),
+        ),
         ("app_summaries (all apps)", lambda: insights.app_summaries(organization_id=org, now=NOW)),
-        ("apps_page (first 50)", lambda: insights.apps_page(organization_id=org, now=NOW,
-                                                            first=50)),
-        ("apps_page (50, status=in_use)", lambda: insights.apps_page(
-            organization_id=org, now=NOW, first=50, status=insights.records.AppStatus.IN_USE)),
+        (
+            "apps_page (first 50)",
+            lambda: insights.apps_page(organization_id=org, now=NOW, first=50),
+        ),
+        (
+            "apps_page (50, status=in_use)",
+            lambda: insights.apps_page(
+                organization_id=org, now=NOW, first=50, status=insights.records.AppStatus.IN_USE
+            ),
+        ),
         ("shadow_it", lambda: insights.shadow_it(organization_id=org, now=NOW)),
         ("overlaps", lambda: insights.overlaps(organization_id=org, now=NOW)),
         ("problematic_apps", lambda: insights.problematic_apps(organization_id=org, now=NOW)),
         ("license_waste", lambda: insights.license_waste(organization_id=org, now=NOW)),
         ("departments", lambda: insights.departments(organization_id=org, now=NOW)),
-        ("login_activity (one app, 90 days)", lambda: insights.login_activity(
-            organization_id=org, app_id=one, days=90, now=NOW)),
-        ("login_activity (whole tenant, 90 days)", lambda: insights.login_activity(
-            organization_id=org, days=90, now=NOW)),
+        (
+            "login_activity (one app, 90 days)",
+            lambda: insights.login_activity(organization_id=org, app_id=one, days=90, now=NOW),
+        ),
+        (
+            "login_activity (whole tenant, 90 days)",
+            lambda: insights.login_activity(organization_id=org, days=90, now=NOW),
+        ),
     ]
     started = time.perf_counter()
     for label, call in reads[:1]:
@@ -64,12 +78,15 @@ async def measure(org: uuid.UUID, conn: uuid.UUID) -> None:
     all_insights = time.perf_counter()
     for label, call in reads[3:4] + reads[6:11]:
         await timed(label, call)
-    print(f"  {'= derive + every insight read':<40} {time.perf_counter() - started:8.2f} s"
-          f"   (reads alone {time.perf_counter() - all_insights:.2f} s)")
+    print(
+        f"  {'= derive + every insight read':<40} {time.perf_counter() - started:8.2f} s"
+        f"   (reads alone {time.perf_counter() - all_insights:.2f} s)"
+    )
     for label, call in reads[1:3] + reads[4:6] + reads[11:]:
         await timed(label, call)
-    await timed("prune_sign_ins (keep 30 days)",
-                lambda: insights.prune_sign_ins(now=NOW, keep_days=30))
+    await timed(
+        "prune_sign_ins (keep 30 days)", lambda: insights.prune_sign_ins(now=NOW, keep_days=30)
+    )
 
 
 async def run(backend: str, url: str, args: argparse.Namespace) -> None:

@@ -212,15 +212,27 @@ def main(argv: list[str] | None = None) -> None:
             users, apps_per_user=0.1, signins_per_user=args.signins_per_user
         )
         full = full_sync(tenant, limits)
-        churn = Churn(users=users // 100, apps=users // 1000, grants=users // 1000,
-                      changed_assigned_apps=users // 2000, sign_ins=users // 100)  # fmt: skip
+        churn = Churn(
+            users=users // 100,
+            apps=users // 1000,
+            grants=users // 1000,
+            changed_assigned_apps=users // 2000,
+            sign_ins=users // 100,
+        )
         delta = delta_sync(churn, limits)
         print(
             f"{users:>8,} {full.seconds:>9.2f} {full.limiting:<30} {full.requests:>9,} "
             f"{delta.seconds:>8.2f}"
         )
-        rows.append({"users": users, "tenant": asdict(tenant), "full": asdict(full),
-                     "delta": asdict(delta), "churn": asdict(churn)})  # fmt: skip
+        rows.append(
+            {
+                "users": users,
+                "tenant": asdict(tenant),
+                "full": asdict(full),
+                "delta": asdict(delta),
+                "churn": asdict(churn),
+            }
+        )
     if not args.no_write:
         RESULTS.write_text(json.dumps({"limits": asdict(limits), "sizes": rows}, indent=1) + "\n")
         print(f"wrote {RESULTS}")

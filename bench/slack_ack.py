@@ -90,8 +90,9 @@ class Process:
     def __init__(self, args: list[str], *, log: Path, env: dict[str, str] | None = None) -> None:
         self.log = log
         with log.open("wb") as out:
-            self.process = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT,
-                                            stdin=subprocess.DEVNULL, env=env)  # fmt: skip
+            self.process = subprocess.Popen(
+                args, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env
+            )
 
     async def wait_for(self, url: str, *, timeout: float = 600) -> dict[str, Any]:
         deadline = time.monotonic() + timeout
@@ -174,11 +175,22 @@ class FakeSlackThread:
 
 
 def _body(command: str, text: str, url: str) -> str:
-    return urlencode({
-        "token": "x", "team_id": TEAM_ID, "team_domain": "bench", "channel_id": "CBENCH",
-        "channel_name": "bench", "user_id": ADMIN, "user_name": "bench", "command": command,
-        "text": text, "api_app_id": "A1", "trigger_id": "t", "response_url": url,
-    })  # fmt: skip
+    return urlencode(
+        {
+            "token": "x",
+            "team_id": TEAM_ID,
+            "team_domain": "bench",
+            "channel_id": "CBENCH",
+            "channel_name": "bench",
+            "user_id": ADMIN,
+            "user_name": "bench",
+            "command": command,
+            "text": text,
+            "api_app_id": "A1",
+            "trigger_id": "t",
+            "response_url": url,
+        }
+    )
 
 
 async def send(client: httpx.AsyncClient, fake: FakeSlack, command: str, text: str) -> Sample:
@@ -192,8 +204,14 @@ async def send(client: httpx.AsyncClient, fake: FakeSlack, command: str, text: s
     }
     started = time.monotonic()
     answer = await client.post("/slack/events", content=body, headers=headers)
-    return Sample(f"{command} {text}".strip(), started, time.monotonic() - started,
-                  answer.status_code, url, bool(answer.content))  # fmt: skip
+    return Sample(
+        f"{command} {text}".strip(),
+        started,
+        time.monotonic() - started,
+        answer.status_code,
+        url,
+        bool(answer.content),
+    )
 
 
 class Replies:
@@ -239,11 +257,25 @@ def percentile(values: list[float], q: float) -> float:
 
 async def benchmark(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
     sandbox_port, app_port = _free_port(), _free_port()
-    sandbox = Process([
-        *_appventory(), "sandbox", "--port", str(sandbox_port), "--users", str(args.users),
-        "--apps", str(args.apps), "--signins-per-user-per-day", f"{args.signins:g}",
-        "--latency-ms", f"{args.latency_ms:g}", "--time-scale", f"{args.time_scale:g}",
-    ], log=workdir / "sandbox.log")  # fmt: skip
+    sandbox = Process(
+        [
+            *_appventory(),
+            "sandbox",
+            "--port",
+            str(sandbox_port),
+            "--users",
+            str(args.users),
+            "--apps",
+            str(args.apps),
+            "--signins-per-user-per-day",
+            f"{args.signins:g}",
+            "--latency-ms",
+            f"{args.latency_ms:g}",
+            "--time-scale",
+            f"{args.time_scale:g}",
+        ],
+        log=workdir / "sandbox.log",
+    )
     processes = [sandbox]
     try:
         info = await sandbox.wait_for(f"http://127.0.0.1:{sandbox_port}/_sandbox")
@@ -263,14 +295,22 @@ async def benchmark(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
                     "SLACK_BOT_TOKEN": "xoxb-bench",
                     "SLACK_SIGNING_SECRET": SECRET,
                     "APPVENTORY_LOG_LEVEL": "WARNING",
-                }  # fmt: skip
-                settings = Settings(_env_file=None, **{k.removeprefix("APPVENTORY_").lower(): v
-                                                       for k, v in env.items()})  # fmt: skip
+                }
+                settings = Settings(
+                    _env_file=None,
+                    **{k.removeprefix("APPVENTORY_").lower(): v for k, v in env.items()},
+                )
                 org = await prepare(settings, info["tenants"][0]["tenant_id"])
-                child_env = {k: v for k, v in os.environ.items()
-                             if not k.startswith(("APPVENTORY_", "SLACK_"))} | env  # fmt: skip
-                app = Process([*_appventory(), "serve", "--port", str(app_port)],
-                              log=workdir / "app.log", env=child_env)  # fmt: skip
+                child_env = {
+                    k: v
+                    for k, v in os.environ.items()
+                    if not k.startswith(("APPVENTORY_", "SLACK_"))
+                } | env
+                app = Process(
+                    [*_appventory(), "serve", "--port", str(app_port)],
+                    log=workdir / "app.log",
+                    env=child_env,
+                )
                 processes.append(app)
                 await app.wait_for(f"http://127.0.0.1:{app_port}/healthz")
                 worker = None
@@ -278,8 +318,7 @@ async def benchmark(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
                     command = [*_appventory(), "sync", "--org", str(org), "--full"]
                     worker = Worker(command, env=child_env, workdir=workdir)
                 try:
-                    return await measure(args, fake, f"http://127.0.0.1:{app_port}",
-                                         worker=worker)  # fmt: skip
+                    return await measure(args, fake, f"http://127.0.0.1:{app_port}", worker=worker)
                 finally:
                     app.stop()  # before its database goes
     finally:
@@ -351,8 +390,12 @@ async def measure(
 
 def _load(loads: list[float]) -> dict[str, float]:
     """The 1-minute load average over the measurement (2 cores: above 2 means waiting)."""
-    return {"start": round(loads[0], 2), "min": round(min(loads), 2),
-            "mean": round(statistics.fmean(loads), 2), "max": round(max(loads), 2)}  # fmt: skip
+    return {
+        "start": round(loads[0], 2),
+        "min": round(min(loads), 2),
+        "mean": round(statistics.fmean(loads), 2),
+        "max": round(max(loads), 2),
+    }
 
 
 async def start_sync(
@@ -382,9 +425,16 @@ def summarise(samples: list[Sample], syncs: Syncs, args: argparse.Namespace) -> 
         name = f"{command} {text}".strip()
         ms = [s.seconds * 1000 for s in during if s.command == name]
         if ms:
-            rows.append({"command": name, "n": len(ms), "p50_ms": round(percentile(ms, 0.5), 1),
-                         "p99_ms": round(percentile(ms, 0.99), 1), "max_ms": round(max(ms), 1),
-                         "mean_ms": round(statistics.fmean(ms), 1)})  # fmt: skip
+            rows.append(
+                {
+                    "command": name,
+                    "n": len(ms),
+                    "p50_ms": round(percentile(ms, 0.5), 1),
+                    "p99_ms": round(percentile(ms, 0.99), 1),
+                    "max_ms": round(max(ms), 1),
+                    "mean_ms": round(statistics.fmean(ms), 1),
+                }
+            )
     every = [s.seconds * 1000 for s in during]
     overall = {}
     if every:
@@ -401,10 +451,13 @@ def summarise(samples: list[Sample], syncs: Syncs, args: argparse.Namespace) -> 
     }
     starts = [start for start, _ in syncs.windows]
     slowest = [
-        {"command": s.command, "ms": round(s.seconds * 1000, 1),
-         "after_sync_start_s": round(s.sent_at - max(t for t in starts if t <= s.sent_at), 2)}
+        {
+            "command": s.command,
+            "ms": round(s.seconds * 1000, 1),
+            "after_sync_start_s": round(s.sent_at - max(t for t in starts if t <= s.sent_at), 2),
+        }
         for s in sorted(during, key=lambda s: -s.seconds)[:8]
-    ]  # fmt: skip
+    ]
     windows = [round(end - start, 1) for start, end in syncs.windows if end is not None]
     running = [round(time.monotonic() - start, 1) for start, end in syncs.windows if end is None]
     return {
@@ -416,37 +469,49 @@ def summarise(samples: list[Sample], syncs: Syncs, args: argparse.Namespace) -> 
         "errors": sum(1 for s in samples if s.status != 200),
         "all_commands": overall,
         "commands": rows,
-    }  # fmt: skip
+    }
 
 
 def render(result: dict[str, Any]) -> str:
     lines = [f"{'command':<26}{'n':>6}{'p50 ms':>10}{'p99 ms':>10}{'max ms':>10}"]
     for row in result["commands"]:
-        lines.append(f"{row['command']:<26}{row['n']:>6}{row['p50_ms']:>10}{row['p99_ms']:>10}"
-                     f"{row['max_ms']:>10}")  # fmt: skip
+        lines.append(
+            f"{row['command']:<26}{row['n']:>6}{row['p50_ms']:>10}{row['p99_ms']:>10}"
+            f"{row['max_ms']:>10}"
+        )
     total = result["all_commands"]
     if total:
-        lines.append(f"{'every command':<26}{total['n']:>6}{total['p50_ms']:>10}"
-                     f"{total['p99_ms']:>10}{total['max_ms']:>10}")  # fmt: skip
-    lines.append(f"syncs running meanwhile: {result['syncs_observed']}; "
-                 f"non-200 answers: {result['errors']}")  # fmt: skip
+        lines.append(
+            f"{'every command':<26}{total['n']:>6}{total['p50_ms']:>10}"
+            f"{total['p99_ms']:>10}{total['max_ms']:>10}"
+        )
+    lines.append(
+        f"syncs running meanwhile: {result['syncs_observed']}; non-200 answers: {result['errors']}"
+    )
     if "load_1min" in result:
         load = result["load_1min"]
-        lines.append(f"1-minute load average: {load['min']} to {load['max']} "
-                     f"(mean {load['mean']}) on {os.cpu_count()} cpus")  # fmt: skip
+        lines.append(
+            f"1-minute load average: {load['min']} to {load['max']} "
+            f"(mean {load['mean']}) on {os.cpu_count()} cpus"
+        )
     return "\n".join(lines)
 
 
 def write_results(result: dict[str, Any], args: argparse.Namespace) -> None:
     """One entry per parameter set in the results file; a re-run replaces its own entry."""
-    key = (f"{args.sync_in}/{args.db}/users={args.users}/apps={args.apps}/"
-           f"signins={args.signins:g}/scale={args.time_scale:g}/pause={args.pause:g}"
-           f"{'/burst' if args.burst else ''}{f'/{args.tag}' if args.tag else ''}")  # fmt: skip
+    key = (
+        f"{args.sync_in}/{args.db}/users={args.users}/apps={args.apps}/"
+        f"signins={args.signins:g}/scale={args.time_scale:g}/pause={args.pause:g}"
+        f"{'/burst' if args.burst else ''}{f'/{args.tag}' if args.tag else ''}"
+    )
     entries = {}
     if RESULTS.exists():
         entries = {e["key"]: e for e in json.loads(RESULTS.read_text()).get("runs", [])}
-    entries[key] = {"key": key, "measured_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-                    **result}  # fmt: skip
+    entries[key] = {
+        "key": key,
+        "measured_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        **result,
+    }
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps({"runs": list(entries.values())}, indent=2) + "\n")
 

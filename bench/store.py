@@ -77,17 +77,34 @@ def _updates(key: str, columns: Sequence[str]) -> str:
 
 
 USER_VALUES = (
-    "display_name", "mail", "user_principal_name", "job_title", "department", "account_enabled",
+    "display_name",
+    "mail",
+    "user_principal_name",
+    "job_title",
+    "department",
+    "account_enabled",
     "entra_created_at",
-)  # fmt: skip
+)
 APP_VALUES = (
-    "app_id", "display_name", "publisher_name", "owner_tenant_id", "principal_type", "tags",
-    "account_enabled", "verified_publisher", "homepage", "sign_in_audience",
-)  # fmt: skip
+    "app_id",
+    "display_name",
+    "publisher_name",
+    "owner_tenant_id",
+    "principal_type",
+    "tags",
+    "account_enabled",
+    "verified_publisher",
+    "homepage",
+    "sign_in_audience",
+)
 ACCESS_VALUES = ("principal_type", "source_entra_id", "app_role_id", "granted_at")
 GRANT_VALUES = (
-    "client_entra_id", "resource_entra_id", "consent_type", "principal_entra_id", "scopes",
-)  # fmt: skip
+    "client_entra_id",
+    "resource_entra_id",
+    "consent_type",
+    "principal_entra_id",
+    "scopes",
+)
 USERS = Table(
     "directory_user",
     ("connection_id", "entra_id", *USER_VALUES, *SEEN),
@@ -111,12 +128,24 @@ GRANTS = Table(
 SIGN_INS = Table(
     "sign_in_event",
     (
-        "connection_id", "entra_id", "occurred_at", "user_entra_id", "user_principal_name",
-        "app_id", "app_display_name", "resource_id", "error_code", "failure_reason",
-        "client_app_used", "ip_address", "city", "country", "is_interactive",
+        "connection_id",
+        "entra_id",
+        "occurred_at",
+        "user_entra_id",
+        "user_principal_name",
+        "app_id",
+        "app_display_name",
+        "resource_id",
+        "error_code",
+        "failure_reason",
+        "client_app_used",
+        "ip_address",
+        "city",
+        "country",
+        "is_interactive",
     ),
     "ON CONFLICT (connection_id, entra_id) DO NOTHING",
-)  # fmt: skip
+)
 
 
 def _ids(rng: random.Random, count: int) -> list[str]:
@@ -213,21 +242,42 @@ def _seen(model: type[models.Model], at: dt.datetime) -> tuple:
 def user_rows(conn: object, users: Sequence[records.User], at: dt.datetime) -> list[tuple]:
     seen = _seen(models.DirectoryUser, at)
     return [
-        (conn, u.entra_id, u.display_name, u.mail, u.user_principal_name, u.job_title,
-         u.department, u.account_enabled,
-         _db(models.DirectoryUser, "entra_created_at", u.created_at), *seen)
+        (
+            conn,
+            u.entra_id,
+            u.display_name,
+            u.mail,
+            u.user_principal_name,
+            u.job_title,
+            u.department,
+            u.account_enabled,
+            _db(models.DirectoryUser, "entra_created_at", u.created_at),
+            *seen,
+        )
         for u in users
-    ]  # fmt: skip
+    ]
 
 
 def app_rows(conn: object, apps: Sequence[records.App], at: dt.datetime) -> list[tuple]:
     seen = _seen(models.Application, at)
     return [
-        (conn, a.entra_id, a.app_id, a.display_name, a.publisher_name, a.owner_tenant_id,
-         a.principal_type, _db(models.Application, "tags", list(a.tags)), a.account_enabled,
-         a.verified_publisher, a.homepage, a.sign_in_audience, *seen)
+        (
+            conn,
+            a.entra_id,
+            a.app_id,
+            a.display_name,
+            a.publisher_name,
+            a.owner_tenant_id,
+            a.principal_type,
+            _db(models.Application, "tags", list(a.tags)),
+            a.account_enabled,
+            a.verified_publisher,
+            a.homepage,
+            a.sign_in_audience,
+            *seen,
+        )
         for a in apps
-    ]  # fmt: skip
+    ]
 
 
 def access_rows(conn: object, app: str, members: dict[str, str], at: dt.datetime) -> list[tuple]:
@@ -241,30 +291,60 @@ def access_rows(conn: object, app: str, members: dict[str, str], at: dt.datetime
 def grant_rows(conn: object, grants: Sequence[records.Grant], at: dt.datetime) -> list[tuple]:
     seen = _seen(models.PermissionGrant, at)
     return [
-        (conn, g.entra_id, g.client_entra_id, g.resource_entra_id, g.consent_type,
-         g.principal_entra_id, " ".join(g.scopes), *seen)
+        (
+            conn,
+            g.entra_id,
+            g.client_entra_id,
+            g.resource_entra_id,
+            g.consent_type,
+            g.principal_entra_id,
+            " ".join(g.scopes),
+            *seen,
+        )
         for g in grants
-    ]  # fmt: skip
+    ]
 
 
 def consent_rows(conn: object, grants: Sequence[records.Grant], at: dt.datetime) -> list[tuple]:
     seen = _seen(models.AppAccess, at)
     return [
-        (conn, g.client_entra_id, g.principal_entra_id, "consent", "User", g.entra_id, None, None,
-         *seen)
+        (
+            conn,
+            g.client_entra_id,
+            g.principal_entra_id,
+            "consent",
+            "User",
+            g.entra_id,
+            None,
+            None,
+            *seen,
+        )
         for g in grants
         if g.is_user_consent and g.principal_entra_id
-    ]  # fmt: skip
+    ]
 
 
 def sign_in_rows(conn: object, events: Sequence[records.SignIn]) -> list[tuple]:
     return [
-        (conn, e.entra_id, _db(models.SignInEvent, "occurred_at", e.occurred_at),
-         e.user_entra_id, e.user_principal_name, e.app_id, e.app_display_name, e.resource_id,
-         e.error_code, e.failure_reason, e.client_app_used, e.ip_address, e.city, e.country,
-         e.is_interactive)
+        (
+            conn,
+            e.entra_id,
+            _db(models.SignInEvent, "occurred_at", e.occurred_at),
+            e.user_entra_id,
+            e.user_principal_name,
+            e.app_id,
+            e.app_display_name,
+            e.resource_id,
+            e.error_code,
+            e.failure_reason,
+            e.client_app_used,
+            e.ip_address,
+            e.city,
+            e.country,
+            e.is_interactive,
+        )
         for e in events
-    ]  # fmt: skip
+    ]
 
 
 Write = list[tuple[Table, list[tuple]]]  # one batch: rows per table, in one transaction
@@ -358,25 +438,32 @@ def kinds(args: argparse.Namespace) -> list[Kind]:
 
     def user_kind(label: str, items: list[records.User], at: dt.datetime) -> Kind:
         return Kind(
-            label, items, 200,
+            label,
+            items,
+            200,
             lambda c, b: inventory.upsert_users(connection_id=c, users=b, seen_at=at),
             lambda c, b: [(USERS, user_rows(c, b, at))],
-        )  # fmt: skip
+        )
 
     def app_kind(label: str, items: list[records.App], at: dt.datetime) -> Kind:
         return Kind(
-            label, items, 200,
+            label,
+            items,
+            200,
             lambda c, b: inventory.upsert_apps(connection_id=c, apps=b, seen_at=at),
             lambda c, b: [(APPS, app_rows(c, b, at))],
-        )  # fmt: skip
+        )
 
     def access_kind(label: str, at: dt.datetime) -> Kind:
         return Kind(
-            label, slices, 1,
+            label,
+            slices,
+            1,
             lambda c, b: access.upsert_group_access(
-                connection_id=c, app_entra_id=b[0][0], members=b[0][1], seen_at=at),
+                connection_id=c, app_entra_id=b[0][0], members=b[0][1], seen_at=at
+            ),
             lambda c, b: [(ACCESS, access_rows(c, b[0][0], b[0][1], at))],
-        )  # fmt: skip
+        )
 
     return [
         user_kind("users insert", users[0], NOW),
@@ -386,16 +473,20 @@ def kinds(args: argparse.Namespace) -> list[Kind]:
         access_kind("access insert", NOW),
         access_kind("access update", LATER),
         Kind(
-            "grants insert", grants, 250,
+            "grants insert",
+            grants,
+            250,
             lambda c, b: access.upsert_grants(connection_id=c, grants=b, seen_at=NOW),
             lambda c, b: [(GRANTS, grant_rows(c, b, NOW)), (ACCESS, consent_rows(c, b, NOW))],
         ),
         Kind(
-            "sign-ins insert", events, 1_000,
+            "sign-ins insert",
+            events,
+            1_000,
             lambda c, b: signins.add_sign_ins(connection_id=c, events=b),
             lambda c, b: [(SIGN_INS, sign_in_rows(c, b))],
         ),
-    ]  # fmt: skip
+    ]
 
 
 async def _tenants(names: Sequence[str]) -> dict[str, uuid.UUID]:
@@ -458,9 +549,12 @@ async def _compare(
 async def _check_same(tenants: dict[str, uuid.UUID], raws: dict[str, RawDriver]) -> None:
     """Every side must have stored the same rows, or the comparison means nothing."""
     for model in (
-        models.DirectoryUser, models.Application, models.AppAccess, models.PermissionGrant,
+        models.DirectoryUser,
+        models.Application,
+        models.AppAccess,
+        models.PermissionGrant,
         models.SignInEvent,
-    ):  # fmt: skip
+    ):
         ours = await model.filter(connection_id=tenants["ours"]).count()
         for side, raw in raws.items():
             theirs = await raw.count(model._meta.db_table, tenants[side])

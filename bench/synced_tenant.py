@@ -106,8 +106,10 @@ async def sync_tenant(
     sandbox = SandboxProcess(params, workdir)
     sandbox.start()
     control = Control(sandbox.base_url, sandbox.tenant_id)
-    print(f"  sandbox up in {sandbox.startup_seconds:.0f} s: {sandbox.tenant['users']:,} users, "
-          f"{sandbox.tenant['signins_generated']:,} sign-ins")  # fmt: skip
+    print(
+        f"  sandbox up in {sandbox.startup_seconds:.0f} s: {sandbox.tenant['users']:,} users, "
+        f"{sandbox.tenant['signins_generated']:,} sign-ins"
+    )
     try:
         settings = Settings(
             _env_file=None,

@@ -64,8 +64,13 @@ class Alerts:
         for message in await slack_store.sync_messages(run_id=report.id):
             if message.finished_at is None:
                 try:
-                    await progress.finish(self.services, report=report, message=message,
-                                          events=events, tenant_name=tenant)  # fmt: skip
+                    await progress.finish(
+                        self.services,
+                        report=report,
+                        message=message,
+                        events=events,
+                        tenant_name=tenant,
+                    )
                 except SlackApiError as exc:
                     log.warning("could not finish sync message %s: %s", message.id, exc)
         outgoing = await self.alerts(report, events, tenant_name=tenant)
@@ -83,9 +88,10 @@ class Alerts:
         elif report.status is not SyncStatus.FAILED and failed_before:
             found.append(alert_messages.sync_recovered(report, tenant_name=tenant_name))
         shadow = [
-            e for e in events
+            e
+            for e in events
             if isinstance(e, InsightEvent) and e.kind is EventKind.SHADOW_IT_DETECTED
-        ]  # fmt: skip
+        ]
         found += alert_messages.shadow_detected(shadow)
         return found
 

@@ -70,14 +70,15 @@ def build_services(
     return BotServices(
         settings=settings,
         vault=vault,
-        slack=SlackClients(settings=settings, vault=vault, client=web_client(settings,
-                                                                             session=session)),
+        slack=SlackClients(
+            settings=settings, vault=vault, client=web_client(settings, session=session)
+        ),
         runner=runner,
         consent_config=consent_config,
         check_tenant=check_tenant,
         admin_proof=admin_proof,
         admins=Admins(group=settings.slack_admin_group),
-    )  # fmt: skip
+    )
 
 
 def build_app(services: BotServices) -> AsyncApp:
@@ -103,11 +104,15 @@ def build_app(services: BotServices) -> AsyncApp:
             installation_store_bot_only=True,
             # Without the cache Bolt calls auth.test on every request.
             authorize=AsyncInstallationStoreAuthorize(
-                installation_store=store, client_id=settings.slack_client_id,
+                installation_store=store,
+                client_id=settings.slack_client_id,
                 client_secret=client_secret.get_secret_value() if client_secret else None,
-                bot_only=True, cache_enabled=True, client=services.slack.client, logger=log,
+                bot_only=True,
+                cache_enabled=True,
+                client=services.slack.client,
+                logger=log,
             ),
-        )  # fmt: skip
+        )
         app.enable_token_revocation_listeners()
     else:
         app = AsyncApp(**common)

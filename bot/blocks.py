@@ -86,9 +86,13 @@ def button(
             title=clip(title, 100), text=clip(question, 300), confirm=clip(yes, 30), deny="Cancel"
         )
     return ButtonElement(
-        text=clip(text, 75), action_id=action_id, value=payload, url=url, style=style,
+        text=clip(text, 75),
+        action_id=action_id,
+        value=payload,
+        url=url,
+        style=style,
         confirm=dialog,
-    )  # fmt: skip
+    )
 
 
 def actions(*elements: ButtonElement, block_id: str | None = None) -> Block:

@@ -93,9 +93,12 @@ async def _in_a_dialog(error: Exception, body: dict, context) -> None:
     client = getattr(context, "client", None)
     if body.get("type") != "block_actions" or not body.get("trigger_id") or client is None:
         return
-    view = blocks.surface("modal", [blocks.section(text)],
-                          title={"type": "plain_text", "text": "AppVentory"},
-                          close={"type": "plain_text", "text": "OK"})  # fmt: skip
+    view = blocks.surface(
+        "modal",
+        [blocks.section(text)],
+        title={"type": "plain_text", "text": "AppVentory"},
+        close={"type": "plain_text", "text": "OK"},
+    )
     try:
         await client.views_open(trigger_id=body["trigger_id"], view=view)
     except Exception:  # the trigger expired: the log still has it

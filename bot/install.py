@@ -46,9 +46,7 @@ STATE_SECONDS = 600
 INVITE_TTL = dt.timedelta(days=7)
 
 
-async def create_invite(
-    *, organization_id: uuid.UUID, now: dt.datetime
-) -> tuple[str, dt.datetime]:
+async def create_invite(*, organization_id: uuid.UUID, now: dt.datetime) -> tuple[str, dt.datetime]:
     """A new install link's token, which lets one workspace join this organization, and when
     it expires."""
     token = secrets.token_urlsafe(32)
@@ -94,42 +92,64 @@ class InstallationStore(AsyncInstallationStore):
         await slack_store.install(vault=self._vault, installation=_record(bot))
 
     async def async_find_bot(
-        self, *, enterprise_id: str | None, team_id: str | None,
+        self,
+        *,
+        enterprise_id: str | None,
+        team_id: str | None,
         is_enterprise_install: bool | None = False,
-    ) -> Bot | None:  # fmt: skip
+    ) -> Bot | None:
         found = await slack_store.latest_installation(
-            vault=self._vault, team_id=team_id, enterprise_id=enterprise_id,
+            vault=self._vault,
+            team_id=team_id,
+            enterprise_id=enterprise_id,
             is_enterprise_install=bool(is_enterprise_install),
-        )  # fmt: skip
+        )
         if found is None:
             return None
         expires = found.bot_token_expires_at
         return Bot(
-            app_id=found.app_id, enterprise_id=found.enterprise_id, team_id=found.team_id,
-            bot_token=found.bot_token, bot_id=found.bot_id, bot_user_id=found.bot_user_id,
-            bot_scopes=list(found.bot_scopes), bot_refresh_token=found.bot_refresh_token,
+            app_id=found.app_id,
+            enterprise_id=found.enterprise_id,
+            team_id=found.team_id,
+            bot_token=found.bot_token,
+            bot_id=found.bot_id,
+            bot_user_id=found.bot_user_id,
+            bot_scopes=list(found.bot_scopes),
+            bot_refresh_token=found.bot_refresh_token,
             bot_token_expires_at=int(expires.timestamp()) if expires else None,
             is_enterprise_install=found.is_enterprise_install,
             installed_at=found.installed_at.timestamp(),
-        )  # fmt: skip
+        )
 
     async def async_find_installation(
-        self, *, enterprise_id: str | None, team_id: str | None, user_id: str | None = None,
+        self,
+        *,
+        enterprise_id: str | None,
+        team_id: str | None,
+        user_id: str | None = None,
         is_enterprise_install: bool | None = False,
-    ) -> Installation | None:  # fmt: skip
+    ) -> Installation | None:
         bot = await self.async_find_bot(
-            enterprise_id=enterprise_id, team_id=team_id,
+            enterprise_id=enterprise_id,
+            team_id=team_id,
             is_enterprise_install=is_enterprise_install,
-        )  # fmt: skip
+        )
         if bot is None or user_id is not None:  # no user tokens are ever requested
             return None
         return Installation(
-            app_id=bot.app_id, enterprise_id=bot.enterprise_id, team_id=bot.team_id,
-            bot_token=bot.bot_token, bot_id=bot.bot_id, bot_user_id=bot.bot_user_id,
-            bot_scopes=bot.bot_scopes, bot_refresh_token=bot.bot_refresh_token,
-            bot_token_expires_at=bot.bot_token_expires_at, user_id="",
-            is_enterprise_install=bot.is_enterprise_install, installed_at=bot.installed_at,
-        )  # fmt: skip
+            app_id=bot.app_id,
+            enterprise_id=bot.enterprise_id,
+            team_id=bot.team_id,
+            bot_token=bot.bot_token,
+            bot_id=bot.bot_id,
+            bot_user_id=bot.bot_user_id,
+            bot_scopes=bot.bot_scopes,
+            bot_refresh_token=bot.bot_refresh_token,
+            bot_token_expires_at=bot.bot_token_expires_at,
+            user_id="",
+            is_enterprise_install=bot.is_enterprise_install,
+            installed_at=bot.installed_at,
+        )
 
     async def async_delete_bot(self, *, enterprise_id: str | None, team_id: str | None) -> None:
         await slack_store.delete_installations(team_id=team_id, enterprise_id=enterprise_id)
@@ -154,8 +174,9 @@ class StateStore(AsyncOAuthStateStore):
     def logger(self) -> logging.Logger:
         return log
 
-    async def async_issue(self, *args: Any, invite_id: uuid.UUID | None = None,
-                          **kwargs: Any) -> str:  # fmt: skip
+    async def async_issue(
+        self, *args: Any, invite_id: uuid.UUID | None = None, **kwargs: Any
+    ) -> str:
         state = secrets.token_urlsafe(32)
         expires_at = self._services.now() + dt.timedelta(seconds=STATE_SECONDS)
         await slack_store.issue_oauth_state(state=state, expires_at=expires_at, invite_id=invite_id)
@@ -170,21 +191,33 @@ def _page(status: int, title: str, text: str, **headers: str) -> BoltResponse:
         "<!doctype html><meta charset=utf-8><title>AppVentory</title>"
         f"<h1>{html.escape(title)}</h1><p>{html.escape(text)}</p>"
     )
-    return BoltResponse(status=status, body=body, headers={
-        "Content-Type": "text/html; charset=utf-8", "Referrer-Policy": "no-referrer", **headers,
-    })  # fmt: skip
+    return BoltResponse(
+        status=status,
+        body=body,
+        headers={
+            "Content-Type": "text/html; charset=utf-8",
+            "Referrer-Policy": "no-referrer",
+            **headers,
+        },
+    )
 
 
 NEW_LINK = "Ask your AppVentory operator for a new one (appventory slack install-link)."
 # Why an invite link cannot be used (None: it was never issued, or was changed).
 REFUSALS: dict[InviteStatus | None, tuple[int, str, str]] = {
     None: (400, "This install link is not valid", f"It was changed or never issued. {NEW_LINK}"),
-    InviteStatus.USED: (410, "This install link was already used",
-                        f"Each link lets one workspace join its organization. {NEW_LINK} A "
-                        "workspace that already joined reinstalls from /slack/install."),
-    InviteStatus.EXPIRED: (410, "This install link has expired",
-                           f"Links are valid for {INVITE_TTL.days} days. {NEW_LINK}"),
-}  # fmt: skip
+    InviteStatus.USED: (
+        410,
+        "This install link was already used",
+        f"Each link lets one workspace join its organization. {NEW_LINK} A "
+        "workspace that already joined reinstalls from /slack/install.",
+    ),
+    InviteStatus.EXPIRED: (
+        410,
+        "This install link has expired",
+        f"Links are valid for {INVITE_TTL.days} days. {NEW_LINK}",
+    ),
+}
 
 
 class InviteRefused(BoltError):
@@ -249,16 +282,23 @@ class InstallFlow(AsyncOAuthFlow):
         invite_id = await slack_store.oauth_state_invite(state=state) if state else None
         try:
             workspace, created = await slack_store.install(
-                vault=self.services.vault, installation=_record(installation),
-                invite_id=invite_id, alert_channel_id=installation.incoming_webhook_channel_id,
-            )  # fmt: skip
+                vault=self.services.vault,
+                installation=_record(installation),
+                invite_id=invite_id,
+                alert_channel_id=installation.incoming_webhook_channel_id,
+            )
         except slack_invites.InviteUnusable as refused:
-            log.info("install in %s refused: its invite link is %s", installation.team_id,
-                     refused.status)  # fmt: skip
+            log.info(
+                "install in %s refused: its invite link is %s", installation.team_id, refused.status
+            )
             raise InviteRefused(refused.status) from refused
         self.services.workspaces.forget(workspace.team_id)
-        log.info("installed in %s (organization %s, new: %s)", workspace.team_id,
-                 workspace.organization_id, created)  # fmt: skip
+        log.info(
+            "installed in %s (organization %s, new: %s)",
+            workspace.team_id,
+            workspace.organization_id,
+            created,
+        )
 
 
 def oauth_flow(services: BotServices, *, installation_store: InstallationStore) -> InstallFlow:

@@ -99,9 +99,12 @@ async def detail(
 ) -> AppDetails:
     """Everything about one app, read for that app alone; NotFound for another's app."""
     found = await insights.app_details(
-        organization_id=organization_id, app_id=app_id, now=now, active_days=active_days,
+        organization_id=organization_id,
+        app_id=app_id,
+        now=now,
+        active_days=active_days,
         inactive_days=inactive_days,
-    )  # fmt: skip
+    )
     if found is None:
         raise NotFound(f"no app {app_id}")
     return found

@@ -50,8 +50,11 @@ def manifest(*, public_url: str = EXAMPLE_URL, socket_mode: bool = False) -> dic
             "background_color": "#1d3557",
         },
         "features": {
-            "app_home": {"home_tab_enabled": True, "messages_tab_enabled": False,
-                         "messages_tab_read_only_enabled": False},
+            "app_home": {
+                "home_tab_enabled": True,
+                "messages_tab_enabled": False,
+                "messages_tab_read_only_enabled": False,
+            },
             "bot_user": {"display_name": "AppVentory", "always_online": True},
             "slash_commands": commands,
         },
@@ -66,7 +69,7 @@ def manifest(*, public_url: str = EXAMPLE_URL, socket_mode: bool = False) -> dic
             "socket_mode_enabled": socket_mode,
             "token_rotation_enabled": False,
         },
-    }  # fmt: skip
+    }
 
 
 def render(*, public_url: str = EXAMPLE_URL, socket_mode: bool = False) -> str:
@@ -77,7 +80,8 @@ def render(*, public_url: str = EXAMPLE_URL, socket_mode: bool = False) -> str:
     )
     body = yaml.safe_dump(
         manifest(public_url=public_url, socket_mode=socket_mode),
-        sort_keys=False, allow_unicode=True, width=100,
-    )  # fmt: skip
+        sort_keys=False,
+        allow_unicode=True,
+        width=100,
+    )
     return head + body
-

@@ -96,8 +96,9 @@ def attach(services: BotServices):
             message = help_messages.unbound(team_id=context.team_id)
             if kind == "view_submission":
                 errors = {"note": message["text"][:300]}
-                return BoltResponse(status=200, body={"response_action": "errors",
-                                                      "errors": errors})  # fmt: skip
+                return BoltResponse(
+                    status=200, body={"response_action": "errors", "errors": errors}
+                )
             return BoltResponse(status=200, body="")
         return await next()
 

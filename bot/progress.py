@@ -48,8 +48,7 @@ async def show(
             {**reply, "replace_original": True, "response_type": "ephemeral"}
         )
         if response.status_code != 200:
-            log.warning("response_url refused a redraw: %s %s", response.status_code,
-                        response.body)  # fmt: skip
+            log.warning("response_url refused a redraw: %s %s", response.status_code, response.body)
 
 
 async def post(
@@ -113,8 +112,9 @@ async def _finished_elsewhere(services: BotServices, message: slack_store.SyncMe
     """Wait a little for the process that ran the sync to post the result with its events."""
     deadline = time.monotonic() + services.result_grace
     while time.monotonic() < deadline:
-        mine = [m for m in await slack_store.sync_messages(run_id=message.run_id)
-                if m.id == message.id]  # fmt: skip
+        mine = [
+            m for m in await slack_store.sync_messages(run_id=message.run_id) if m.id == message.id
+        ]
         if mine and mine[0].finished_at is not None:
             return True
         await asyncio.sleep(min(0.25, services.result_grace))
@@ -146,9 +146,12 @@ async def outcome(
     since = report.started_at or report.created_at
     kinds = ["app.discovered"] + ([] if events is not None else [EventKind.SHADOW_IT_DETECTED])
     trail = await activity.list_activities(
-        organization_id=report.organization_id, connection_id=report.connection_id,
-        kinds=kinds, since=since, limit=TRAIL_LIMIT,
-    )  # fmt: skip
+        organization_id=report.organization_id,
+        connection_id=report.connection_id,
+        kinds=kinds,
+        since=since,
+        limit=TRAIL_LIMIT,
+    )
     discovered = [e.subject_name or "?" for e in trail if e.kind == "app.discovered"]
     if events is None:
         shadow = [e.subject_name or "?" for e in trail if e.kind == EventKind.SHADOW_IT_DETECTED]
@@ -161,7 +164,7 @@ async def outcome(
             now=services.now(),
             connection_id=report.connection_id,
             active_days=services.active_days,
-        )  # fmt: skip
+        )
         problematic = len({p.app.id for p in problems})
     return SyncOutcome(
         new_apps=tuple(reversed(discovered))[:10],
@@ -169,4 +172,3 @@ async def outcome(
         shadow_it=tuple(shadow),
         problematic_apps=problematic,
     )
-

@@ -58,8 +58,9 @@ async def open_door(services: BotServices) -> AsyncIterator[SlackDoor]:
     app_token = services.settings.slack_app_token
     socket = None
     if app_token:
-        socket = AsyncSocketModeHandler(app, app_token.get_secret_value(),
-                                        web_client=services.slack.client)  # fmt: skip
+        socket = AsyncSocketModeHandler(
+            app, app_token.get_secret_value(), web_client=services.slack.client
+        )
         await socket.connect_async()
         log.info("Slack Socket Mode connected")
     try:
@@ -111,9 +112,12 @@ async def consent_callback(request: Request) -> Response:
     services = door.services
     try:
         step = await consent.complete(
-            config=services.consent_config(), params=await _answer(request),
-            now=services.now(), check=services.check_tenant, prove=services.admin_proof(),
-        )  # fmt: skip
+            config=services.consent_config(),
+            params=await _answer(request),
+            now=services.now(),
+            check=services.check_tenant,
+            prove=services.admin_proof(),
+        )
     except ConsentError as exc:
         return page(400, "Not connected", str(exc))
     except TokenError as exc:
@@ -128,8 +132,10 @@ async def consent_callback(request: Request) -> Response:
         return RedirectResponse(step.url, status_code=302, headers=PAGE_HEADERS)
     name = step.check.name or step.check.tenant_id
     told = await announce(services, step)
-    where = "Slack has the details and the first sync's progress." if told else (
-        "The first sync has started; /connect status in Slack shows it."
+    where = (
+        "Slack has the details and the first sync's progress."
+        if told
+        else ("The first sync has started; /connect status in Slack shows it.")
     )
     return page(200, f"Connected {name}", f"You can close this tab. {where}")
 
@@ -138,8 +144,10 @@ async def announce(services: BotServices, result: ConsentResult) -> bool:
     """Post the connection (permissions and what they mean) where /connect was typed, and start
     the first sync there. False when Slack could not be told (the connection stands)."""
     where = result.context
-    team, channel, reply = where.get("team_id") or "", where.get("channel_id"), where.get(
-        "response_url"
+    team, channel, reply = (
+        where.get("team_id") or "",
+        where.get("channel_id"),
+        where.get("response_url"),
     )
     message = connect_messages.connected(
         result.check, actor=result.actor, run_started=services.runner is not None
@@ -157,10 +165,16 @@ async def announce(services: BotServices, result: ConsentResult) -> bool:
             await respond(**message, response_type="ephemeral")
         if services.runner is not None:
             await start(
-                services, organization_id=result.connection.organization_id,
-                actor=result.actor, tenant=result.connection, team_id=team, channel_id=channel,
-                response_url=reply, respond=respond, trigger="connect",
-            )  # fmt: skip
+                services,
+                organization_id=result.connection.organization_id,
+                actor=result.actor,
+                tenant=result.connection,
+                team_id=team,
+                channel_id=channel,
+                response_url=reply,
+                respond=respond,
+                trigger="connect",
+            )
     except Exception:
         log.exception("connected tenant %s, but could not tell Slack", result.check.tenant_id)
         return False

@@ -71,8 +71,9 @@ def log_errors(errors: list[GraphQLError]) -> None:
             code = (error.extensions or {}).get("code", CLIENT_CODE)
             log.info("GraphQL request refused (%s): %s", code, shorten(error.message))
         elif error.path is None:
-            log.error("GraphQL request failed: %s", shorten(error.message),
-                      exc_info=error.original_error)  # fmt: skip
+            log.error(
+                "GraphQL request failed: %s", shorten(error.message), exc_info=error.original_error
+            )
         elif error.original_error is None:  # graphql-core's own, e.g. a null in a non-null
             log.error("GraphQL error at %s: %s", error.path, shorten(error.message))
 

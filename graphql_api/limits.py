@@ -115,8 +115,9 @@ def _literal_problem(
         return f"{place.label}: at most {MAX_ITEMS} items ({len(items)} given)"
     for item in items:
         if isinstance(item, ObjectFieldNode):
-            found = _literal_problem(item.value, place.inside(item.name.value), usages,
-                                     depth=depth + 1)  # fmt: skip
+            found = _literal_problem(
+                item.value, place.inside(item.name.value), usages, depth=depth + 1
+            )
         else:
             found = _literal_problem(item, place, usages, depth=depth + 1)
         if found:

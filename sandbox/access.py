@@ -14,17 +14,47 @@ from sandbox.people import DEPARTMENT_NAMES
 from sandbox.randomness import AffinePermutation, Draws, guid
 
 DAY = 86_400.0
-ASSIGNMENT_PROPERTIES = frozenset({"id", "deletedDateTime", "appRoleId", "createdDateTime",
-                                   "principalDisplayName", "principalId", "principalType",
-                                   "resourceDisplayName", "resourceId"})
-GRANT_PROPERTIES = frozenset({"id", "clientId", "consentType", "principalId", "resourceId",
-                              "scope"})
-GROUP_PROPERTIES = frozenset({"id", "deletedDateTime", "classification", "createdDateTime",
-                              "description", "displayName", "groupTypes", "mail",
-                              "mailEnabled", "mailNickname", "membershipRule",
-                              "securityEnabled", "visibility", "securityIdentifier"})
-EXTRA_GROUPS = (("Leadership", 0.03), ("IT Admins", 0.02), ("Project Phoenix", 0.05),
-                ("Remote Workers", 0.15), ("Contractors", 0.06))
+ASSIGNMENT_PROPERTIES = frozenset(
+    {
+        "id",
+        "deletedDateTime",
+        "appRoleId",
+        "createdDateTime",
+        "principalDisplayName",
+        "principalId",
+        "principalType",
+        "resourceDisplayName",
+        "resourceId",
+    }
+)
+GRANT_PROPERTIES = frozenset(
+    {"id", "clientId", "consentType", "principalId", "resourceId", "scope"}
+)
+GROUP_PROPERTIES = frozenset(
+    {
+        "id",
+        "deletedDateTime",
+        "classification",
+        "createdDateTime",
+        "description",
+        "displayName",
+        "groupTypes",
+        "mail",
+        "mailEnabled",
+        "mailNickname",
+        "membershipRule",
+        "securityEnabled",
+        "visibility",
+        "securityIdentifier",
+    }
+)
+EXTRA_GROUPS = (
+    ("Leadership", 0.03),
+    ("IT Admins", 0.02),
+    ("Project Phoenix", 0.05),
+    ("Remote Workers", 0.15),
+    ("Contractors", 0.06),
+)
 ALL_EMPLOYEES = "All Employees"
 
 
@@ -47,11 +77,22 @@ class Group:
     def record(self) -> dict[str, Any]:
         """The group resource."""
         nickname = self.name.lower().replace(" ", "-")
-        return {"id": self.id, "deletedDateTime": None, "classification": None,
-                "createdDateTime": iso(self.created), "description": f"{self.name} members",
-                "displayName": self.name, "groupTypes": [], "mail": None, "mailEnabled": False,
-                "mailNickname": nickname, "membershipRule": None, "securityEnabled": True,
-                "visibility": None, "securityIdentifier": None}
+        return {
+            "id": self.id,
+            "deletedDateTime": None,
+            "classification": None,
+            "createdDateTime": iso(self.created),
+            "description": f"{self.name} members",
+            "displayName": self.name,
+            "groupTypes": [],
+            "mail": None,
+            "mailEnabled": False,
+            "mailNickname": nickname,
+            "membershipRule": None,
+            "securityEnabled": True,
+            "visibility": None,
+            "securityIdentifier": None,
+        }
 
 
 @dataclass(slots=True)
@@ -82,17 +123,30 @@ class Grant:
 
 def build_groups(seed: int, anchor: float) -> list[Group]:
     """Department groups, everyone, and a few cross-cutting groups."""
-    groups = [Group(guid(seed, "group", name), f"{name} Team", department=name,
-                    created=anchor - 900 * DAY) for name in DEPARTMENT_NAMES]
-    groups.append(Group(guid(seed, "group", ALL_EMPLOYEES), ALL_EMPLOYEES, share=1.0,
-                        created=anchor - 1200 * DAY))
-    groups += [Group(guid(seed, "group", name), name, share=share, created=anchor - 400 * DAY)
-               for name, share in EXTRA_GROUPS]
+    groups = [
+        Group(
+            guid(seed, "group", name), f"{name} Team", department=name, created=anchor - 900 * DAY
+        )
+        for name in DEPARTMENT_NAMES
+    ]
+    groups.append(
+        Group(
+            guid(seed, "group", ALL_EMPLOYEES),
+            ALL_EMPLOYEES,
+            share=1.0,
+            created=anchor - 1200 * DAY,
+        )
+    )
+    groups += [
+        Group(guid(seed, "group", name), name, share=share, created=anchor - 400 * DAY)
+        for name, share in EXTRA_GROUPS
+    ]
     return groups
 
 
-def assignments_for(seed: int, app: App, *, groups: list[Group], user_count: int,
-                    anchor: float) -> list[Assignment]:
+def assignments_for(
+    seed: int, app: App, *, groups: list[Group], user_count: int, anchor: float
+) -> list[Assignment]:
     """IT-managed apps are assigned to department groups (or everyone) plus a few users."""
     if app.kind not in (AppKind.THIRD_PARTY, AppKind.TENANT_OWN) or app.consent != "admin":
         return []
@@ -108,25 +162,48 @@ def assignments_for(seed: int, app: App, *, groups: list[Group], user_count: int
     result = []
     for group in targets:
         created = anchor - (30 + draws.below(700)) * DAY
-        result.append(Assignment(object_key(app.sp_id, group.id), app, "Group", group.id,
-                                 DEFAULT_ACCESS_ROLE, created))
+        result.append(
+            Assignment(
+                object_key(app.sp_id, group.id),
+                app,
+                "Group",
+                group.id,
+                DEFAULT_ACCESS_ROLE,
+                created,
+            )
+        )
     direct = min(200, 1 + draws.below(max(2, user_count // 40))) if user_count else 0
     perm = AffinePermutation(user_count, seed, f"direct:{app.app_id}")
     for j in range(direct):
         user = perm.forward(j)
         role = DEFAULT_ACCESS_ROLE if draws.chance(0.7) else draws.choice(roles)
         created = anchor - (5 + draws.below(600)) * DAY
-        result.append(Assignment(object_key(app.sp_id, "user", user), app, "User", user, role,
-                                 created))
+        result.append(
+            Assignment(object_key(app.sp_id, "user", user), app, "User", user, role, created)
+        )
     return result
 
 
-def graph_permission(graph: App, client: App, roles: list[str], *, created: float,
-                     ) -> list[Assignment]:
+def graph_permission(
+    graph: App,
+    client: App,
+    roles: list[str],
+    *,
+    created: float,
+) -> list[Assignment]:
     """Application permissions on Microsoft Graph, as ServicePrincipal assignments."""
-    return [Assignment(object_key(graph.sp_id, client.sp_id, role), graph, "ServicePrincipal",
-                       client.sp_id, GRAPH_APP_ROLES[role], created)
-            for role in roles if role in GRAPH_APP_ROLES]
+    return [
+        Assignment(
+            object_key(graph.sp_id, client.sp_id, role),
+            graph,
+            "ServicePrincipal",
+            client.sp_id,
+            GRAPH_APP_ROLES[role],
+            created,
+        )
+        for role in roles
+        if role in GRAPH_APP_ROLES
+    ]
 
 
 def grants_for(seed: int, app: App, *, graph_sp_id: str, user_count: int) -> list[Grant]:
@@ -136,28 +213,56 @@ def grants_for(seed: int, app: App, *, graph_sp_id: str, user_count: int) -> lis
     scope = f"{BASE_SCOPES} {app.scopes}".strip()
     draws = Draws(seed, "grant", app.app_id)
     if app.consent == "admin" and (app.sso == "oidc" or draws.chance(0.5)):
-        return [Grant(object_key(app.sp_id, graph_sp_id), app, graph_sp_id, "AllPrincipals",
-                      None, scope)]
+        return [
+            Grant(
+                object_key(app.sp_id, graph_sp_id), app, graph_sp_id, "AllPrincipals", None, scope
+            )
+        ]
     if app.consent != "user" or not user_count:
         return []
     share = min(0.2, 0.01 + 0.015 * app.popularity * (0.5 + draws.random())) * app.audience
     count = min(5_000, max(1, round(user_count * share)))
     perm = AffinePermutation(user_count, seed, f"consent:{app.app_id}")
-    return [Grant(object_key(app.sp_id, graph_sp_id, perm.forward(j)), app, graph_sp_id,
-                  "Principal", perm.forward(j), scope) for j in range(count)]
+    return [
+        Grant(
+            object_key(app.sp_id, graph_sp_id, perm.forward(j)),
+            app,
+            graph_sp_id,
+            "Principal",
+            perm.forward(j),
+            scope,
+        )
+        for j in range(count)
+    ]
 
 
-def assignment_resource(item: Assignment, *, principal_name: str, principal_id: str,
-                        ) -> dict[str, Any]:
+def assignment_resource(
+    item: Assignment,
+    *,
+    principal_name: str,
+    principal_id: str,
+) -> dict[str, Any]:
     """The appRoleAssignment resource."""
-    return {"id": item.id, "deletedDateTime": None, "appRoleId": item.app_role_id,
-            "createdDateTime": iso(item.created, fraction=True),
-            "principalDisplayName": principal_name, "principalId": principal_id,
-            "principalType": item.principal_type, "resourceDisplayName": item.resource.name,
-            "resourceId": item.resource.sp_id}
+    return {
+        "id": item.id,
+        "deletedDateTime": None,
+        "appRoleId": item.app_role_id,
+        "createdDateTime": iso(item.created, fraction=True),
+        "principalDisplayName": principal_name,
+        "principalId": principal_id,
+        "principalType": item.principal_type,
+        "resourceDisplayName": item.resource.name,
+        "resourceId": item.resource.sp_id,
+    }
 
 
 def grant_resource(item: Grant, *, principal_id: str | None) -> dict[str, Any]:
     """The oauth2PermissionGrant resource (scope is space-separated)."""
-    return {"id": item.id, "clientId": item.client.sp_id, "consentType": item.consent_type,
-            "principalId": principal_id, "resourceId": item.resource_sp_id, "scope": item.scope}
+    return {
+        "id": item.id,
+        "clientId": item.client.sp_id,
+        "consentType": item.consent_type,
+        "principalId": principal_id,
+        "resourceId": item.resource_sp_id,
+        "scope": item.scope,
+    }

@@ -17,10 +17,17 @@ def create_app(config: SandboxConfig) -> Starlette:
     """A fake login.microsoftonline.com + graph.microsoft.com serving `config`'s tenants."""
     sandbox = SandboxState(config)
     app = Starlette(
-        routes=[*control.ROUTES, *graph.ROUTES, *identity.ROUTES, *authcode.ROUTES,
-                *graph.FALLBACK],
-        middleware=[Middleware(RequestLogMiddleware, log=sandbox.requests),
-                    Middleware(FaultMiddleware, injector=sandbox.faults)],
+        routes=[
+            *control.ROUTES,
+            *graph.ROUTES,
+            *identity.ROUTES,
+            *authcode.ROUTES,
+            *graph.FALLBACK,
+        ],
+        middleware=[
+            Middleware(RequestLogMiddleware, log=sandbox.requests),
+            Middleware(FaultMiddleware, injector=sandbox.faults),
+        ],
     )
     app.state.sandbox = sandbox
     return app

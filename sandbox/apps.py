@@ -20,17 +20,46 @@ from sandbox.catalog import (
 )
 from sandbox.randomness import Draws, guid, hash64
 
-SP_PROPERTIES = frozenset({
-    "id", "deletedDateTime", "accountEnabled", "addIns", "alternativeNames", "appDescription",
-    "appDisplayName", "appId", "applicationTemplateId", "appOwnerOrganizationId",
-    "appRoleAssignmentRequired", "appRoles", "customSecurityAttributes", "description",
-    "disabledByMicrosoftStatus", "displayName", "homepage", "info", "keyCredentials", "loginUrl",
-    "logoutUrl", "notes", "notificationEmailAddresses", "oauth2PermissionScopes",
-    "passwordCredentials", "preferredSingleSignOnMode", "preferredTokenSigningKeyThumbprint",
-    "replyUrls", "resourceSpecificApplicationPermissions", "samlSingleSignOnSettings",
-    "servicePrincipalNames", "servicePrincipalType", "signInAudience", "tags",
-    "tokenEncryptionKeyId", "verifiedPublisher",
-})
+SP_PROPERTIES = frozenset(
+    {
+        "id",
+        "deletedDateTime",
+        "accountEnabled",
+        "addIns",
+        "alternativeNames",
+        "appDescription",
+        "appDisplayName",
+        "appId",
+        "applicationTemplateId",
+        "appOwnerOrganizationId",
+        "appRoleAssignmentRequired",
+        "appRoles",
+        "customSecurityAttributes",
+        "description",
+        "disabledByMicrosoftStatus",
+        "displayName",
+        "homepage",
+        "info",
+        "keyCredentials",
+        "loginUrl",
+        "logoutUrl",
+        "notes",
+        "notificationEmailAddresses",
+        "oauth2PermissionScopes",
+        "passwordCredentials",
+        "preferredSingleSignOnMode",
+        "preferredTokenSigningKeyThumbprint",
+        "replyUrls",
+        "resourceSpecificApplicationPermissions",
+        "samlSingleSignOnSettings",
+        "servicePrincipalNames",
+        "servicePrincipalType",
+        "signInAudience",
+        "tags",
+        "tokenEncryptionKeyId",
+        "verifiedPublisher",
+    }
+)
 # /beta still carries publisherName (docs/graph.md#service-principals); v1.0 does not.
 SP_BETA_PROPERTIES = SP_PROPERTIES | {"publisherName", "errorUrl", "samlMetadataUrl"}
 INTEGRATED_TAG = "WindowsAzureActiveDirectoryIntegratedApp"
@@ -79,29 +108,63 @@ class App:
 
 def _info(domain: str | None) -> dict[str, Any]:
     if not domain:
-        return {"logoUrl": None, "marketingUrl": None, "privacyStatementUrl": None,
-                "supportUrl": None, "termsOfServiceUrl": None}
-    return {"logoUrl": f"https://secure.aadcdn.microsoftonline-p.com/c1c6b6c8/{domain}.png",
-            "marketingUrl": f"https://{domain}", "privacyStatementUrl": f"https://{domain}/privacy",
-            "supportUrl": f"https://{domain}/support", "termsOfServiceUrl": f"https://{domain}/terms"}
+        return {
+            "logoUrl": None,
+            "marketingUrl": None,
+            "privacyStatementUrl": None,
+            "supportUrl": None,
+            "termsOfServiceUrl": None,
+        }
+    return {
+        "logoUrl": f"https://secure.aadcdn.microsoftonline-p.com/c1c6b6c8/{domain}.png",
+        "marketingUrl": f"https://{domain}",
+        "privacyStatementUrl": f"https://{domain}/privacy",
+        "supportUrl": f"https://{domain}/support",
+        "termsOfServiceUrl": f"https://{domain}/terms",
+    }
 
 
 def _record(sp_id: str, app_id: str, name: str, owner: str | None, **extra: Any) -> dict[str, Any]:
     record: dict[str, Any] = {
-        "id": sp_id, "deletedDateTime": None, "accountEnabled": True, "addIns": [],
-        "alternativeNames": [], "appDescription": None, "appDisplayName": name, "appId": app_id,
-        "applicationTemplateId": None, "appOwnerOrganizationId": owner,
-        "appRoleAssignmentRequired": False, "appRoles": [], "description": None,
-        "disabledByMicrosoftStatus": None, "displayName": name, "homepage": None,
-        "info": _info(None), "keyCredentials": [], "loginUrl": None, "logoutUrl": None,
-        "notes": None, "notificationEmailAddresses": [], "oauth2PermissionScopes": [],
-        "passwordCredentials": [], "preferredSingleSignOnMode": None,
-        "preferredTokenSigningKeyThumbprint": None, "replyUrls": [],
-        "resourceSpecificApplicationPermissions": [], "samlSingleSignOnSettings": None,
-        "servicePrincipalNames": [app_id], "servicePrincipalType": "Application",
-        "signInAudience": "AzureADMultipleOrgs", "tags": [], "tokenEncryptionKeyId": None,
-        "verifiedPublisher": {"displayName": None, "verifiedPublisherId": None,
-                              "addedDateTime": None},
+        "id": sp_id,
+        "deletedDateTime": None,
+        "accountEnabled": True,
+        "addIns": [],
+        "alternativeNames": [],
+        "appDescription": None,
+        "appDisplayName": name,
+        "appId": app_id,
+        "applicationTemplateId": None,
+        "appOwnerOrganizationId": owner,
+        "appRoleAssignmentRequired": False,
+        "appRoles": [],
+        "description": None,
+        "disabledByMicrosoftStatus": None,
+        "displayName": name,
+        "homepage": None,
+        "info": _info(None),
+        "keyCredentials": [],
+        "loginUrl": None,
+        "logoutUrl": None,
+        "notes": None,
+        "notificationEmailAddresses": [],
+        "oauth2PermissionScopes": [],
+        "passwordCredentials": [],
+        "preferredSingleSignOnMode": None,
+        "preferredTokenSigningKeyThumbprint": None,
+        "replyUrls": [],
+        "resourceSpecificApplicationPermissions": [],
+        "samlSingleSignOnSettings": None,
+        "servicePrincipalNames": [app_id],
+        "servicePrincipalType": "Application",
+        "signInAudience": "AzureADMultipleOrgs",
+        "tags": [],
+        "tokenEncryptionKeyId": None,
+        "verifiedPublisher": {
+            "displayName": None,
+            "verifiedPublisherId": None,
+            "addedDateTime": None,
+        },
         "publisherName": None,
     }
     record.update(extra)
@@ -109,9 +172,15 @@ def _record(sp_id: str, app_id: str, name: str, owner: str | None, **extra: Any)
 
 
 def _app_role(app_id: str, value: str, description: str) -> dict[str, Any]:
-    return {"allowedMemberTypes": ["User"], "description": description, "displayName": value,
-            "id": guid(app_id, "app-role", value), "isEnabled": True, "origin": "Application",
-            "value": value}
+    return {
+        "allowedMemberTypes": ["User"],
+        "description": description,
+        "displayName": value,
+        "id": guid(app_id, "app-role", value),
+        "isEnabled": True,
+        "origin": "Application",
+        "value": value,
+    }
 
 
 def microsoft_app(seed: int, app: FirstPartyApp) -> App:
@@ -119,44 +188,88 @@ def microsoft_app(seed: int, app: FirstPartyApp) -> App:
     sp_id = guid(seed, "sp", app.app_id)
     roles = []
     if app.app_id == GRAPH_APP_ID:
-        roles = [{"allowedMemberTypes": ["Application"], "description": value,
-                  "displayName": value, "id": role_id, "isEnabled": True,
-                  "origin": "Application", "value": value}
-                 for value, role_id in GRAPH_APP_ROLES.items()]
-    record = _record(sp_id, app.app_id, app.name, MICROSOFT_TENANT, appRoles=roles,
-                     publisherName="Microsoft Services")
-    return App(sp_id, app.app_id, app.name, AppKind.MICROSOFT, "Microsoft Services", record,
-               departments=("*",), popularity=app.popularity * 0.5)
+        roles = [
+            {
+                "allowedMemberTypes": ["Application"],
+                "description": value,
+                "displayName": value,
+                "id": role_id,
+                "isEnabled": True,
+                "origin": "Application",
+                "value": value,
+            }
+            for value, role_id in GRAPH_APP_ROLES.items()
+        ]
+    record = _record(
+        sp_id,
+        app.app_id,
+        app.name,
+        MICROSOFT_TENANT,
+        appRoles=roles,
+        publisherName="Microsoft Services",
+    )
+    return App(
+        sp_id,
+        app.app_id,
+        app.name,
+        AppKind.MICROSOFT,
+        "Microsoft Services",
+        record,
+        departments=("*",),
+        popularity=app.popularity * 0.5,
+    )
 
 
 def third_party_app(seed: int, entry: CatalogApp, *, created: float) -> App:
     """A multi-tenant SaaS app consented into the tenant."""
     app_id = guid("catalog", "app", entry.name)
     sp_id = guid(seed, "sp", app_id)
-    verified = {"displayName": entry.publisher if entry.mpn_id else None,
-                "verifiedPublisherId": entry.mpn_id or None,
-                "addedDateTime": "2021-06-14T16:20:00Z" if entry.mpn_id else None}
+    verified = {
+        "displayName": entry.publisher if entry.mpn_id else None,
+        "verifiedPublisherId": entry.mpn_id or None,
+        "addedDateTime": "2021-06-14T16:20:00Z" if entry.mpn_id else None,
+    }
     tags = [INTEGRATED_TAG]
     roles: list[dict[str, Any]] = []
     if entry.sso == "saml":
         tags.append("WindowsAzureActiveDirectoryCustomSingleSignOnApplication")
-        roles = [_app_role(app_id, "msiam_access", "msiam_access"),
-                 _app_role(app_id, "User", "Standard user"),
-                 _app_role(app_id, "Admin", "Administrator")]
+        roles = [
+            _app_role(app_id, "msiam_access", "msiam_access"),
+            _app_role(app_id, "User", "Standard user"),
+            _app_role(app_id, "Admin", "Administrator"),
+        ]
     record = _record(
-        sp_id, app_id, entry.name, guid("catalog", "publisher-tenant", entry.publisher),
-        homepage=f"https://{entry.domain}/", info=_info(entry.domain), tags=tags,
-        appRoles=roles, appRoleAssignmentRequired=entry.consent == "admin",
+        sp_id,
+        app_id,
+        entry.name,
+        guid("catalog", "publisher-tenant", entry.publisher),
+        homepage=f"https://{entry.domain}/",
+        info=_info(entry.domain),
+        tags=tags,
+        appRoles=roles,
+        appRoleAssignmentRequired=entry.consent == "admin",
         replyUrls=[f"https://{entry.domain}/auth/callback"],
         servicePrincipalNames=[app_id, f"https://{entry.domain}"],
         preferredSingleSignOnMode="saml" if entry.sso == "saml" else None,
         applicationTemplateId=guid("catalog", "template", entry.name) if entry.mpn_id else None,
-        verifiedPublisher=verified, publisherName=entry.publisher,
+        verifiedPublisher=verified,
+        publisherName=entry.publisher,
     )
-    return App(sp_id, app_id, entry.name, AppKind.THIRD_PARTY, entry.publisher, record,
-               departments=entry.departments, consent=entry.consent, scopes=entry.scopes,
-               popularity=entry.popularity, sso=entry.sso, audience=entry.audience,
-               created=created)
+    return App(
+        sp_id,
+        app_id,
+        entry.name,
+        AppKind.THIRD_PARTY,
+        entry.publisher,
+        record,
+        departments=entry.departments,
+        consent=entry.consent,
+        scopes=entry.scopes,
+        popularity=entry.popularity,
+        sso=entry.sso,
+        audience=entry.audience,
+        created=created,
+    )
 
 
 def long_tail_entry(seed: int, n: int) -> CatalogApp:
@@ -166,12 +279,28 @@ def long_tail_entry(seed: int, n: int) -> CatalogApp:
     name = f"{name} {n + 1}" if n >= len(LONG_TAIL_PREFIXES) else name
     slug = name.lower().replace(" ", "")
     verified = draws.chance(0.35)
-    risky = ("Mail.Read", "Files.ReadWrite.All", "Mail.Send", "Directory.ReadWrite.All",
-             "Mail.ReadWrite", "Sites.ReadWrite.All", "Contacts.Read")
+    risky = (
+        "Mail.Read",
+        "Files.ReadWrite.All",
+        "Mail.Send",
+        "Directory.ReadWrite.All",
+        "Mail.ReadWrite",
+        "Sites.ReadWrite.All",
+        "Contacts.Read",
+    )
     scopes = " ".join(sorted({draws.choice(risky) for _ in range(1 + draws.below(3))}))
-    return CatalogApp(name, f"{name.split()[0]} Labs", f"{5500000 + n}" if verified else "",
-                      f"{slug}.io", ("*",), "user", scopes, "oidc", 0.2 + draws.random(),
-                      audience=0.1)
+    return CatalogApp(
+        name,
+        f"{name.split()[0]} Labs",
+        f"{5500000 + n}" if verified else "",
+        f"{slug}.io",
+        ("*",),
+        "user",
+        scopes,
+        "oidc",
+        0.2 + draws.random(),
+        audience=0.1,
+    )
 
 
 def own_app(seed: int, tenant_id: str, n: int, *, created: float, publisher: str) -> App:
@@ -180,13 +309,30 @@ def own_app(seed: int, tenant_id: str, n: int, *, created: float, publisher: str
     name = base if n < len(OWN_APP_NAMES) else f"{base} {n // len(OWN_APP_NAMES) + 1}"
     app_id = guid(seed, "own-app", n)
     sp_id = guid(seed, "sp", app_id)
-    record = _record(sp_id, app_id, name, tenant_id, signInAudience="AzureADMyOrg",
-                     tags=[INTEGRATED_TAG], appRoleAssignmentRequired=True,
-                     appRoles=[_app_role(app_id, "User", "Standard user")],
-                     replyUrls=[f"https://{name.lower().replace(' ', '-')}.azurewebsites.net/"],
-                     publisherName=publisher)
-    return App(sp_id, app_id, name, AppKind.TENANT_OWN, publisher, record, departments=("*",),
-               consent="admin", popularity=1.0, created=created)
+    record = _record(
+        sp_id,
+        app_id,
+        name,
+        tenant_id,
+        signInAudience="AzureADMyOrg",
+        tags=[INTEGRATED_TAG],
+        appRoleAssignmentRequired=True,
+        appRoles=[_app_role(app_id, "User", "Standard user")],
+        replyUrls=[f"https://{name.lower().replace(' ', '-')}.azurewebsites.net/"],
+        publisherName=publisher,
+    )
+    return App(
+        sp_id,
+        app_id,
+        name,
+        AppKind.TENANT_OWN,
+        publisher,
+        record,
+        departments=("*",),
+        consent="admin",
+        popularity=1.0,
+        created=created,
+    )
 
 
 def managed_identity(seed: int, n: int, *, created: float) -> App:
@@ -195,20 +341,35 @@ def managed_identity(seed: int, n: int, *, created: float) -> App:
     name = base if n < len(MANAGED_IDENTITY_NAMES) else f"{base}-{n}"
     app_id = guid(seed, "mi-app", n)
     sp_id = guid(seed, "sp", app_id)
-    resource = (f"/subscriptions/{guid(seed, 'subscription', 0)}/resourcegroups/rg-prod"
-                f"/providers/Microsoft.ManagedIdentity/userAssignedIdentities/{name}")
-    record = _record(sp_id, app_id, name, None, servicePrincipalType="ManagedIdentity",
-                     signInAudience=None, alternativeNames=["isExplicit=True", resource],
-                     servicePrincipalNames=[app_id, f"https://identity.azure.net/{sp_id}"])
+    resource = (
+        f"/subscriptions/{guid(seed, 'subscription', 0)}/resourcegroups/rg-prod"
+        f"/providers/Microsoft.ManagedIdentity/userAssignedIdentities/{name}"
+    )
+    record = _record(
+        sp_id,
+        app_id,
+        name,
+        None,
+        servicePrincipalType="ManagedIdentity",
+        signInAudience=None,
+        alternativeNames=["isExplicit=True", resource],
+        servicePrincipalNames=[app_id, f"https://identity.azure.net/{sp_id}"],
+    )
     return App(sp_id, app_id, name, AppKind.MANAGED_IDENTITY, "", record, created=created)
 
 
 def client_app(seed: int, client_id: str, name: str) -> App:
     """Our own multi-tenant app's service principal, present once the tenant consented."""
     sp_id = guid(seed, "sp", client_id)
-    record = _record(sp_id, client_id, name, guid("catalog", "publisher-tenant", name),
-                     tags=[INTEGRATED_TAG], publisherName=name,
-                     servicePrincipalNames=[client_id])
+    record = _record(
+        sp_id,
+        client_id,
+        name,
+        guid("catalog", "publisher-tenant", name),
+        tags=[INTEGRATED_TAG],
+        publisherName=name,
+        servicePrincipalNames=[client_id],
+    )
     return App(sp_id, client_id, name, AppKind.THIRD_PARTY, name, record, consent="admin")
 
 
@@ -218,8 +379,9 @@ def third_party_apps(seed: int, count: int, *, anchor: float) -> list[App]:
     entries = [SAAS_CATALOG[j] for j in order[:count]]
     entries += [long_tail_entry(seed, n) for n in range(max(0, count - len(SAAS_CATALOG)))]
     draws = Draws(seed, "created", 0)
-    return [third_party_app(seed, e, created=anchor - (60 + draws.below(1_400)) * DAY)
-            for e in entries]
+    return [
+        third_party_app(seed, e, created=anchor - (60 + draws.below(1_400)) * DAY) for e in entries
+    ]
 
 
 def usage_profile(seed: int, app: App, *, days: int, anchor: float) -> None:

@@ -11,13 +11,34 @@ from sandbox.people import DEVICES, OFFICES
 from sandbox.randomness import Draws, guid
 from sandbox.signins import Hit, SignInLog
 
-SIGNIN_PROPERTIES = frozenset({
-    "id", "createdDateTime", "userDisplayName", "userPrincipalName", "userId", "appId",
-    "appDisplayName", "ipAddress", "clientAppUsed", "correlationId", "conditionalAccessStatus",
-    "isInteractive", "riskDetail", "riskLevelAggregated", "riskLevelDuringSignIn", "riskState",
-    "riskEventTypes", "riskEventTypes_v2", "resourceDisplayName", "resourceId", "status",
-    "deviceDetail", "location", "appliedConditionalAccessPolicies",
-})
+SIGNIN_PROPERTIES = frozenset(
+    {
+        "id",
+        "createdDateTime",
+        "userDisplayName",
+        "userPrincipalName",
+        "userId",
+        "appId",
+        "appDisplayName",
+        "ipAddress",
+        "clientAppUsed",
+        "correlationId",
+        "conditionalAccessStatus",
+        "isInteractive",
+        "riskDetail",
+        "riskLevelAggregated",
+        "riskLevelDuringSignIn",
+        "riskState",
+        "riskEventTypes",
+        "riskEventTypes_v2",
+        "resourceDisplayName",
+        "resourceId",
+        "status",
+        "deviceDetail",
+        "location",
+        "appliedConditionalAccessPolicies",
+    }
+)
 _RESOURCES = {
     "Outlook": ("Office 365 Exchange Online", "00000002-0000-0ff1-ce00-000000000000"),
     "SharePoint": ("Office 365 SharePoint Online", "00000003-0000-0ff1-ce00-000000000000"),
@@ -57,29 +78,54 @@ def signin_resource(log: SignInLog, hit: Hit, *, premium_p2: bool = False) -> di
     risk = "none" if premium_p2 else "hidden"
     managed = device.client_app != "Browser" or draws.chance(0.5)
     return {
-        "id": signin_id(log, hit), "createdDateTime": iso(hit.time),
-        "userDisplayName": display, "userPrincipalName": upn, "userId": uid,
-        "appId": hit.app.app_id, "appDisplayName": hit.app.name,
+        "id": signin_id(log, hit),
+        "createdDateTime": iso(hit.time),
+        "userDisplayName": display,
+        "userPrincipalName": upn,
+        "userId": uid,
+        "appId": hit.app.app_id,
+        "appDisplayName": hit.app.name,
         "ipAddress": f"{office.ip_prefix}.{draws.below(256)}.{draws.below(255) + 1}",
-        "clientAppUsed": device.client_app, "correlationId": guid(log.seed, "corr", hit.key),
-        "conditionalAccessStatus": "failure" if blocked else draws.choice(("success",
-                                                                           "notApplied")),
-        "isInteractive": True, "riskDetail": risk, "riskLevelAggregated": risk,
-        "riskLevelDuringSignIn": risk, "riskState": "none", "riskEventTypes": [],
-        "riskEventTypes_v2": [], "resourceDisplayName": resource_name, "resourceId": resource_id,
-        "status": {"errorCode": failure[0] if failure else 0,
-                   "failureReason": failure[1] if failure else None,
-                   "additionalDetails": None if failure else "MFA requirement satisfied by claim "
-                                                             "in the token"},
-        "deviceDetail": {"deviceId": guid(log.seed, "device", hit.user) if managed else "",
-                         "displayName": f"DESKTOP-{hit.user % 100000:05d}" if managed else "",
-                         "operatingSystem": device.operating_system, "browser": device.browser,
-                         "isCompliant": managed, "isManaged": managed,
-                         "trustType": "Azure AD joined" if managed else ""},
-        "location": {"city": office.city, "state": office.state,
-                     "countryOrRegion": office.country,
-                     "geoCoordinates": {"altitude": None, "latitude": office.latitude,
-                                        "longitude": office.longitude}},
+        "clientAppUsed": device.client_app,
+        "correlationId": guid(log.seed, "corr", hit.key),
+        "conditionalAccessStatus": "failure"
+        if blocked
+        else draws.choice(("success", "notApplied")),
+        "isInteractive": True,
+        "riskDetail": risk,
+        "riskLevelAggregated": risk,
+        "riskLevelDuringSignIn": risk,
+        "riskState": "none",
+        "riskEventTypes": [],
+        "riskEventTypes_v2": [],
+        "resourceDisplayName": resource_name,
+        "resourceId": resource_id,
+        "status": {
+            "errorCode": failure[0] if failure else 0,
+            "failureReason": failure[1] if failure else None,
+            "additionalDetails": None
+            if failure
+            else "MFA requirement satisfied by claim in the token",
+        },
+        "deviceDetail": {
+            "deviceId": guid(log.seed, "device", hit.user) if managed else "",
+            "displayName": f"DESKTOP-{hit.user % 100000:05d}" if managed else "",
+            "operatingSystem": device.operating_system,
+            "browser": device.browser,
+            "isCompliant": managed,
+            "isManaged": managed,
+            "trustType": "Azure AD joined" if managed else "",
+        },
+        "location": {
+            "city": office.city,
+            "state": office.state,
+            "countryOrRegion": office.country,
+            "geoCoordinates": {
+                "altitude": None,
+                "latitude": office.latitude,
+                "longitude": office.longitude,
+            },
+        },
         "appliedConditionalAccessPolicies": [],
     }
 
@@ -88,17 +134,24 @@ def sign_in_activity(log: SignInLog, user: int) -> dict[str, Any]:
     """A user's signInActivity; "never" reads as 0001-01-01T00:00:00Z (docs/graph.md#users)."""
     newest, newest_ok = log.latest(user)
     result = {
-        "lastSignInDateTime": NEVER, "lastSignInRequestId": None,
-        "lastNonInteractiveSignInDateTime": NEVER, "lastNonInteractiveSignInRequestId": None,
-        "lastSuccessfulSignInDateTime": NEVER, "lastSuccessfulSignInRequestId": None,
+        "lastSignInDateTime": NEVER,
+        "lastSignInRequestId": None,
+        "lastNonInteractiveSignInDateTime": NEVER,
+        "lastNonInteractiveSignInRequestId": None,
+        "lastSuccessfulSignInDateTime": NEVER,
+        "lastSuccessfulSignInRequestId": None,
     }
     if newest is not None:
         quiet = min(newest.time + 600 + user % 7_200, max(newest.time, log.anchor))
-        result.update(lastSignInDateTime=iso(newest.time),
-                      lastSignInRequestId=signin_id(log, newest),
-                      lastNonInteractiveSignInDateTime=iso(quiet),
-                      lastNonInteractiveSignInRequestId=guid(log.seed, "non-interactive", user))
+        result.update(
+            lastSignInDateTime=iso(newest.time),
+            lastSignInRequestId=signin_id(log, newest),
+            lastNonInteractiveSignInDateTime=iso(quiet),
+            lastNonInteractiveSignInRequestId=guid(log.seed, "non-interactive", user),
+        )
     if newest_ok is not None:
-        result.update(lastSuccessfulSignInDateTime=iso(newest_ok.time),
-                      lastSuccessfulSignInRequestId=signin_id(log, newest_ok))
+        result.update(
+            lastSuccessfulSignInDateTime=iso(newest_ok.time),
+            lastSuccessfulSignInRequestId=signin_id(log, newest_ok),
+        )
     return result

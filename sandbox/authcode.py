@@ -69,10 +69,14 @@ def _back(redirect_uri: str, params: dict[str, str], *, form_post: bool = False)
     """Back to the app: a redirect with a query, or (response_mode=form_post) a page that
     POSTs the answer, so codes stay out of URLs, logs and history."""
     if form_post:
-        inputs = "".join(f'<input type="hidden" name="{html.escape(k)}" value="{html.escape(v)}">'
-                         for k, v in params.items())
-        page = (f'<html><body onload="document.forms[0].submit()"><form method="post" '
-                f'action="{html.escape(redirect_uri)}">{inputs}</form></body></html>')
+        inputs = "".join(
+            f'<input type="hidden" name="{html.escape(k)}" value="{html.escape(v)}">'
+            for k, v in params.items()
+        )
+        page = (
+            f'<html><body onload="document.forms[0].submit()"><form method="post" '
+            f'action="{html.escape(redirect_uri)}">{inputs}</form></body></html>'
+        )
         return HTMLResponse(page)
     glue = "&" if "?" in redirect_uri else "?"
     return RedirectResponse(f"{redirect_uri}{glue}{urlencode(params)}", status_code=302)
@@ -96,57 +100,102 @@ async def authorize(request: Request) -> Response:
     sandbox: SandboxState = request.app.state.sandbox
     query = request.query_params
     tenant = sandbox.resolve(request.path_params["tenant"])
-    missing = [n for n in ("client_id", "redirect_uri", "response_type", "scope")
-               if not query.get(n)]
+    missing = [
+        n for n in ("client_id", "redirect_uri", "response_type", "scope") if not query.get(n)
+    ]
     if tenant is None or missing or query["client_id"].lower() != sandbox.config.client_id.lower():
-        what = "unknown tenant" if tenant is None else f"missing {missing}" if missing else (
-            "unknown client_id")
+        what = (
+            "unknown tenant"
+            if tenant is None
+            else f"missing {missing}"
+            if missing
+            else ("unknown client_id")
+        )
         return JSONResponse({"error": "invalid_request", "error_description": what}, 400)
     mark_tenant(request, tenant.id)
     redirect_uri = query["redirect_uri"]
     allowed = sandbox.config.redirect_uris
     if allowed and redirect_uri not in allowed:
-        return JSONResponse({"error": "invalid_request", "error_description":
-                             "AADSTS50011: The redirect URI does not match."}, 400)
+        return JSONResponse(
+            {
+                "error": "invalid_request",
+                "error_description": "AADSTS50011: The redirect URI does not match.",
+            },
+            400,
+        )
     state = {"state": query["state"]} if "state" in query else {}
     form_post = query.get("response_mode") == "form_post"
     if query["response_type"] != "code":
-        return _back(redirect_uri, {"error": "unsupported_response_type", **state},
-                     form_post=form_post)
+        return _back(
+            redirect_uri, {"error": "unsupported_response_type", **state}, form_post=form_post
+        )
     user = _signed_in_user(tenant, query.get("login_hint"))
     if user is None or not tenant.users.is_enabled(user):
-        return _back(redirect_uri, {"error": "access_denied", "error_description":
-                                    "AADSTS50020: User account does not exist in tenant or "
-                                    "cannot sign in.", **state}, form_post=form_post)
+        return _back(
+            redirect_uri,
+            {
+                "error": "access_denied",
+                "error_description": "AADSTS50020: User account does not exist in tenant or "
+                "cannot sign in.",
+                **state,
+            },
+            form_post=form_post,
+        )
     code = secrets.token_urlsafe(32)
     sandbox.auth_codes[code] = IssuedCode(
-        tenant_id=tenant.id, client_id=query["client_id"].lower(), redirect_uri=redirect_uri,
-        scope=query["scope"], nonce=query.get("nonce"), challenge=query.get("code_challenge"),
-        user=user, expires_at=sandbox.clock.now() + CODE_LIFETIME)
-    return _back(redirect_uri, {"code": code, **state, "session_state": secrets.token_hex(16)},
-                 form_post=form_post)
+        tenant_id=tenant.id,
+        client_id=query["client_id"].lower(),
+        redirect_uri=redirect_uri,
+        scope=query["scope"],
+        nonce=query.get("nonce"),
+        challenge=query.get("code_challenge"),
+        user=user,
+        expires_at=sandbox.clock.now() + CODE_LIFETIME,
+    )
+    return _back(
+        redirect_uri,
+        {"code": code, **state, "session_state": secrets.token_hex(16)},
+        form_post=form_post,
+    )
 
 
 def redeem(sandbox: SandboxState, tenant: Tenant, form: dict[str, str]) -> dict[str, Any]:
     """The token response for `grant_type=authorization_code` (client already authenticated)."""
     issued = sandbox.auth_codes.get(form.get("code", ""))
     if issued is None or issued.tenant_id != tenant.id:
-        raise GrantRefused("invalid_grant", 70000, "The provided authorization code or refresh "
-                           "token is invalid or was issued to a different tenant.")
+        raise GrantRefused(
+            "invalid_grant",
+            70000,
+            "The provided authorization code or refresh "
+            "token is invalid or was issued to a different tenant.",
+        )
     if issued.redeemed:
-        raise GrantRefused("invalid_grant", 54005, "OAuth2 Authorization code was already "
-                           "redeemed, please retry with a new valid code.")
+        raise GrantRefused(
+            "invalid_grant",
+            54005,
+            "OAuth2 Authorization code was already redeemed, please retry with a new valid code.",
+        )
     if issued.expires_at < sandbox.clock.now():
-        raise GrantRefused("invalid_grant", 70008, "The provided authorization code or refresh "
-                           "token has expired due to inactivity.")
+        raise GrantRefused(
+            "invalid_grant",
+            70008,
+            "The provided authorization code or refresh token has expired due to inactivity.",
+        )
     if form.get("redirect_uri") != issued.redirect_uri:
-        raise GrantRefused("invalid_grant", 50148, "The redirect_uri does not match the one "
-                           "used in the authorization request.")
+        raise GrantRefused(
+            "invalid_grant",
+            50148,
+            "The redirect_uri does not match the one used in the authorization request.",
+        )
     if issued.challenge is not None:
         verifier = form.get("code_verifier", "")
         if _b64(hashlib.sha256(verifier.encode()).digest()) != issued.challenge:
-            raise GrantRefused("invalid_grant", 501481, "The Code_Verifier does not match the "
-                               "code_challenge supplied in the authorization request.")
+            raise GrantRefused(
+                "invalid_grant",
+                501481,
+                "The Code_Verifier does not match the "
+                "code_challenge supplied in the authorization request.",
+            )
     issued.redeemed = True
     return _token_response(sandbox, tenant, issued)
 
@@ -156,18 +205,32 @@ def _token_response(sandbox: SandboxState, tenant: Tenant, issued: IssuedCode) -
     oid, upn, name = tenant.users.identity(issued.user)
     host = sandbox.config.public_login_host.rstrip("/")
     claims: dict[str, Any] = {
-        "aud": sandbox.config.client_id, "iss": f"{host}/{tenant.id}/v2.0", "iat": now,
-        "nbf": now, "exp": now + ID_TOKEN_LIFETIME, "name": name, "oid": oid,
-        "preferred_username": upn, "sub": _b64(hashlib.sha256(oid.encode()).digest()),
-        "tid": tenant.id, "ver": "2.0",
+        "aud": sandbox.config.client_id,
+        "iss": f"{host}/{tenant.id}/v2.0",
+        "iat": now,
+        "nbf": now,
+        "exp": now + ID_TOKEN_LIFETIME,
+        "name": name,
+        "oid": oid,
+        "preferred_username": upn,
+        "sub": _b64(hashlib.sha256(oid.encode()).digest()),
+        "tid": tenant.id,
+        "ver": "2.0",
     }
     if issued.nonce is not None:
         claims["nonce"] = issued.nonce
     client_info = _b64(json.dumps({"uid": oid, "utid": tenant.id}).encode())
-    return {"token_type": "Bearer", "scope": "openid profile email", "expires_in": 3599,
-            "ext_expires_in": 3599, "access_token": sandbox.access_tokens.issue(
-                {**claims, "aud": "00000003-0000-0000-c000-000000000000", "scp": "openid"}),
-            "id_token": sandbox.access_tokens.issue(claims), "client_info": client_info}
+    return {
+        "token_type": "Bearer",
+        "scope": "openid profile email",
+        "expires_in": 3599,
+        "ext_expires_in": 3599,
+        "access_token": sandbox.access_tokens.issue(
+            {**claims, "aud": "00000003-0000-0000-c000-000000000000", "scp": "openid"}
+        ),
+        "id_token": sandbox.access_tokens.issue(claims),
+        "client_info": client_info,
+    }
 
 
 ROUTES = [Route("/{tenant}/oauth2/v2.0/authorize", authorize)]

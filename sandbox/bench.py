@@ -20,8 +20,7 @@ from pathlib import Path
 
 import httpx
 
-SERVER = ("import typer; from sandbox.cli import sandbox_command; "
-          "typer.run(sandbox_command)")
+SERVER = "import typer; from sandbox.cli import sandbox_command; typer.run(sandbox_command)"
 
 
 def _free_port() -> int:
@@ -40,8 +39,13 @@ def _memory_mb(pid: int) -> tuple[float, float]:
     return fields.get("VmRSS", 0.0), fields.get("VmHWM", 0.0)
 
 
-async def _page(client: httpx.AsyncClient, url: str, *, limit: int, key: str = "nextLink",
-                ) -> tuple[int, int, float]:
+async def _page(
+    client: httpx.AsyncClient,
+    url: str,
+    *,
+    limit: int,
+    key: str = "nextLink",
+) -> tuple[int, int, float]:
     """Follow nextLinks from url: (pages, items, seconds)."""
     pages = items = 0
     started = time.perf_counter()
@@ -57,22 +61,42 @@ async def _page(client: httpx.AsyncClient, url: str, *, limit: int, key: str = "
 
 async def _measure(base: str, tenant: str, args: argparse.Namespace, pid: int) -> None:
     async with httpx.AsyncClient(base_url=base, timeout=120) as client:
-        token = (await client.post(f"/{tenant}/oauth2/v2.0/token", data={
-            "grant_type": "client_credentials", "client_id": args.client_id,
-            "client_secret": args.client_secret,
-            "scope": "https://graph.microsoft.com/.default"})).json()["access_token"]
+        token = (
+            await client.post(
+                f"/{tenant}/oauth2/v2.0/token",
+                data={
+                    "grant_type": "client_credentials",
+                    "client_id": args.client_id,
+                    "client_secret": args.client_secret,
+                    "scope": "https://graph.microsoft.com/.default",
+                },
+            )
+        ).json()["access_token"]
         client.headers["Authorization"] = f"Bearer {token}"
         runs = [
-            ("users ($top=999)", "/v1.0/users?$select=id,displayName,userPrincipalName,"
-             "department,accountEnabled&$top=999", args.max_pages),
-            ("users + signInActivity (120/page)",
-             "/v1.0/users?$select=id,signInActivity&$top=999", args.max_pages),
-            ("users/delta (initial round)", "/v1.0/users/delta?$select=id,displayName",
-             args.max_pages),
+            (
+                "users ($top=999)",
+                "/v1.0/users?$select=id,displayName,userPrincipalName,"
+                "department,accountEnabled&$top=999",
+                args.max_pages,
+            ),
+            (
+                "users + signInActivity (120/page)",
+                "/v1.0/users?$select=id,signInActivity&$top=999",
+                args.max_pages,
+            ),
+            (
+                "users/delta (initial round)",
+                "/v1.0/users/delta?$select=id,displayName",
+                args.max_pages,
+            ),
             ("servicePrincipals", "/v1.0/servicePrincipals?$top=999", args.max_pages),
             ("oauth2PermissionGrants", "/v1.0/oauth2PermissionGrants?$top=999", args.max_pages),
-            ("auditLogs/signIns (1000/page)", "/v1.0/auditLogs/signIns?$top=1000",
-             args.signin_pages),
+            (
+                "auditLogs/signIns (1000/page)",
+                "/v1.0/auditLogs/signIns?$top=1000",
+                args.signin_pages,
+            ),
         ]
         print(f"{'collection':38} {'pages':>6} {'items':>9} {'seconds':>8} {'pages/s':>8}")
         for name, url, limit in runs:
@@ -96,11 +120,30 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--client-secret", default="sbx8Q~sandbox.client.secret.value")
     args = parser.parse_args(argv)
     port = _free_port()
-    command = [sys.executable, "-c", SERVER, "--port", str(port), "--users", str(args.users),
-               "--apps", str(args.apps), "--days", str(args.days), "--seed", str(args.seed),
-               "--signins-per-user-per-day", str(args.signins_per_user_per_day),
-               "--no-throttling", "--empty-page-rate", "0", "--client-id", args.client_id,
-               "--client-secret", args.client_secret]
+    command = [
+        sys.executable,
+        "-c",
+        SERVER,
+        "--port",
+        str(port),
+        "--users",
+        str(args.users),
+        "--apps",
+        str(args.apps),
+        "--days",
+        str(args.days),
+        "--seed",
+        str(args.seed),
+        "--signins-per-user-per-day",
+        str(args.signins_per_user_per_day),
+        "--no-throttling",
+        "--empty-page-rate",
+        "0",
+        "--client-id",
+        args.client_id,
+        "--client-secret",
+        args.client_secret,
+    ]
     started = time.perf_counter()
     process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True, env=os.environ.copy())
     try:
@@ -109,8 +152,10 @@ def main(argv: list[str] | None = None) -> None:
         elapsed = time.perf_counter() - started
         rss, _ = _memory_mb(process.pid)
         tenant = info["tenants"][0]
-        print(f"tenant: {tenant['users']} users, {tenant['signins_generated']} sign-ins, "
-              f"{args.apps} apps (+ Microsoft's)")
+        print(
+            f"tenant: {tenant['users']} users, {tenant['signins_generated']} sign-ins, "
+            f"{args.apps} apps (+ Microsoft's)"
+        )
         print(f"start-up (process start to first answer): {elapsed:.2f} s")
         print(f"resident memory after start-up: {rss:.0f} MB")
         asyncio.run(_measure(base, tenant["tenant_id"], args, process.pid))

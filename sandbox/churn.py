@@ -12,8 +12,15 @@ from sandbox.directory import Tenant
 from sandbox.people import DEPARTMENTS, OFFICES
 from sandbox.randomness import guid
 
-CHURN_KINDS = ("users_added", "users_removed", "users_changed", "apps_added", "apps_removed",
-               "consents_added", "signins_added")
+CHURN_KINDS = (
+    "users_added",
+    "users_removed",
+    "users_changed",
+    "apps_added",
+    "apps_removed",
+    "consents_added",
+    "signins_added",
+)
 
 
 def apply_churn(tenant: Tenant, *, now: float, **counts: int) -> dict[str, Any]:
@@ -21,12 +28,18 @@ def apply_churn(tenant: Tenant, *, now: float, **counts: int) -> dict[str, Any]:
     unknown = set(counts) - set(CHURN_KINDS)
     if unknown:
         raise ValueError(f"unknown churn kinds: {sorted(unknown)}")
-    rng = random.Random(f"{tenant.spec.seed}:{tenant.seq}:{len(tenant.signins.overlay)}:"
-                        f"{len(tenant.grants)}")
-    steps = {"users_added": _add_user, "users_removed": _remove_user,
-             "users_changed": _change_user, "apps_added": _add_app,
-             "apps_removed": _remove_app, "consents_added": _add_consent,
-             "signins_added": _add_sign_in}
+    rng = random.Random(
+        f"{tenant.spec.seed}:{tenant.seq}:{len(tenant.signins.overlay)}:{len(tenant.grants)}"
+    )
+    steps = {
+        "users_added": _add_user,
+        "users_removed": _remove_user,
+        "users_changed": _change_user,
+        "apps_added": _add_app,
+        "apps_removed": _remove_app,
+        "consents_added": _add_consent,
+        "signins_added": _add_sign_in,
+    }
     touched: dict[str, list[str]] = {}
     for kind in CHURN_KINDS:
         for _ in range(int(counts.get(kind, 0))):
@@ -90,19 +103,28 @@ def _change_user(tenant: Tenant, rng: random.Random, now: float) -> str | None:
 def _add_app(tenant: Tenant, rng: random.Random, now: float) -> str:
     present = {a.name for a in tenant.apps if a.is_live}
     missing = [e for e in SAAS_CATALOG if e.name not in present]
-    entry = rng.choice(missing) if missing else long_tail_entry(tenant.spec.seed,
-                                                                1_000 + len(tenant.apps))
+    entry = (
+        rng.choice(missing)
+        if missing
+        else long_tail_entry(tenant.spec.seed, 1_000 + len(tenant.apps))
+    )
     app = third_party_app(tenant.spec.seed, entry, created=now)
     known = tenant.app_by_app_id(app.app_id) or next(
-        (a for a in tenant.apps if a.app_id == app.app_id), None)
+        (a for a in tenant.apps if a.app_id == app.app_id), None
+    )
     if known is not None:  # re-adding a deleted app: a new service principal object
         app.sp_id = app.record["id"] = guid(tenant.spec.seed, "sp-again", f"{app.app_id}{now}")
     return tenant.add_app(app, log=True).sp_id
 
 
 def _remove_app(tenant: Tenant, rng: random.Random, now: float) -> str | None:
-    candidates = [a for a in tenant.apps if a.is_live and a.app_id != tenant.client_id
-                  and a.kind in (AppKind.THIRD_PARTY, AppKind.TENANT_OWN)]
+    candidates = [
+        a
+        for a in tenant.apps
+        if a.is_live
+        and a.app_id != tenant.client_id
+        and a.kind in (AppKind.THIRD_PARTY, AppKind.TENANT_OWN)
+    ]
     if not candidates:
         return None
     app = rng.choice(candidates)
@@ -120,8 +142,14 @@ def _add_consent(tenant: Tenant, rng: random.Random, now: float) -> str | None:
         return None
     app = rng.choice(apps)
     scope = f"{BASE_SCOPES} {app.scopes}".strip()
-    grant = Grant(object_key(app.sp_id, "consent", user, now), app, tenant.graph_app.sp_id,
-                  "Principal", user, scope)
+    grant = Grant(
+        object_key(app.sp_id, "consent", user, now),
+        app,
+        tenant.graph_app.sp_id,
+        "Principal",
+        user,
+        scope,
+    )
     tenant.grants.append(grant)
     return grant.id
 
@@ -131,8 +159,14 @@ def _add_sign_in(tenant: Tenant, rng: random.Random, now: float) -> str | None:
     if user is None:
         return None
     app = tenant.signins.app_for(rng.randrange(1 << 40), user, 0)
-    newer = [a for a in tenant.apps if a.is_live and a.created >= tenant.anchor
-             and a.kind is AppKind.THIRD_PARTY and a.app_id != tenant.client_id]
+    newer = [
+        a
+        for a in tenant.apps
+        if a.is_live
+        and a.created >= tenant.anchor
+        and a.kind is AppKind.THIRD_PARTY
+        and a.app_id != tenant.client_id
+    ]
     if (newer and rng.random() < 0.3) or not app.is_live:
         app = rng.choice(newer or _consentable(tenant) or tenant.live_apps())
     hit = tenant.signins.add(user=user, app=app, at=now)

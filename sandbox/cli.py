@@ -20,19 +20,38 @@ from sandbox.config import (
 )
 from sandbox.randomness import guid
 
-EXTRA_NAMES = ("Fabrikam", "Northwind Traders", "Adatum", "Tailspin Toys", "Woodgrove Bank",
-               "Litware", "Proseware", "Wingtip Toys", "Alpine Ski House", "Coho Winery")
+EXTRA_NAMES = (
+    "Fabrikam",
+    "Northwind Traders",
+    "Adatum",
+    "Tailspin Toys",
+    "Woodgrove Bank",
+    "Litware",
+    "Proseware",
+    "Wingtip Toys",
+    "Alpine Ski House",
+    "Coho Winery",
+)
 
 
-def extra_tenants(count: int, *, seed: int, users: int, apps: int, days: int,
-                  roles: list[str]) -> list[TenantSpec]:
+def extra_tenants(
+    count: int, *, seed: int, users: int, apps: int, days: int, roles: list[str]
+) -> list[TenantSpec]:
     """Small additional tenants with ids derived from the seed (every other one without P1)."""
-    return [TenantSpec(tenant_id=guid(seed, "extra-tenant", n),
-                       name=f"{EXTRA_NAMES[n % len(EXTRA_NAMES)]}{'' if n < 10 else n}",
-                       seed=seed + n + 1, users=min(users, 25), apps=min(apps, 15), days=days,
-                       signins_per_user_per_day=2.0, premium=n % 2 == 1,
-                       granted_roles=list(roles))
-            for n in range(count)]
+    return [
+        TenantSpec(
+            tenant_id=guid(seed, "extra-tenant", n),
+            name=f"{EXTRA_NAMES[n % len(EXTRA_NAMES)]}{'' if n < 10 else n}",
+            seed=seed + n + 1,
+            users=min(users, 25),
+            apps=min(apps, 15),
+            days=days,
+            signins_per_user_per_day=2.0,
+            premium=n % 2 == 1,
+            granted_roles=list(roles),
+        )
+        for n in range(count)
+    ]
 
 
 def sandbox_command(
@@ -43,20 +62,26 @@ def sandbox_command(
     apps: Annotated[int, typer.Option(help="Third-party + own apps (plus Microsoft's).")] = 40,
     signins_per_user_per_day: Annotated[float, typer.Option(help="Interactive sign-ins.")] = 2.0,
     days: Annotated[int, typer.Option(help="Days of sign-in history.")] = 30,
-    premium: Annotated[bool, typer.Option("--premium/--no-premium",
-                                          help="Entra ID P1 (sign-in data).")] = True,
-    consented: Annotated[bool, typer.Option("--consented/--not-consented",
-                                            help="Our app already has admin consent.")] = True,
+    premium: Annotated[
+        bool, typer.Option("--premium/--no-premium", help="Entra ID P1 (sign-in data).")
+    ] = True,
+    consented: Annotated[
+        bool, typer.Option("--consented/--not-consented", help="Our app already has admin consent.")
+    ] = True,
     tenant_id: Annotated[str, typer.Option(help="Primary tenant id (default: from seed).")] = "",
     tenant_name: Annotated[str, typer.Option(help="Primary tenant's name.")] = "Contoso",
-    client_id: Annotated[str, typer.Option(help="Client id the token endpoint accepts.")
-                         ] = DEFAULT_CLIENT_ID,
-    client_secret: Annotated[str, typer.Option(help="Client secret it accepts.")
-                             ] = DEFAULT_CLIENT_SECRET,
-    roles: Annotated[str, typer.Option(help="Comma-separated granted application roles.")
-                     ] = ",".join(DEFAULT_ROLES),
-    extra_tenants_count: Annotated[int, typer.Option("--extra-tenants",
-                                                     help="Additional small tenants.")] = 0,
+    client_id: Annotated[
+        str, typer.Option(help="Client id the token endpoint accepts.")
+    ] = DEFAULT_CLIENT_ID,
+    client_secret: Annotated[
+        str, typer.Option(help="Client secret it accepts.")
+    ] = DEFAULT_CLIENT_SECRET,
+    roles: Annotated[
+        str, typer.Option(help="Comma-separated granted application roles.")
+    ] = ",".join(DEFAULT_ROLES),
+    extra_tenants_count: Annotated[
+        int, typer.Option("--extra-tenants", help="Additional small tenants.")
+    ] = 0,
     latency_ms: Annotated[float, typer.Option(help="Median added latency per request.")] = 0.0,
     latency_sigma: Annotated[float, typer.Option(help="Lognormal spread (0 = fixed).")] = 0.0,
     rate_429: Annotated[float, typer.Option(help="Share of random 429s.")] = 0.0,
@@ -64,31 +89,54 @@ def sandbox_command(
     rate_504: Annotated[float, typer.Option(help="Share of random 504s.")] = 0.0,
     rate_drop: Annotated[float, typer.Option(help="Share of dropped connections.")] = 0.0,
     rate_malformed: Annotated[float, typer.Option(help="Share of malformed JSON bodies.")] = 0.0,
-    throttling: Annotated[bool, typer.Option("--throttling/--no-throttling",
-                                             help="Apply Graph's throttling limits.")] = True,
-    time_scale: Annotated[float, typer.Option(help="Throttle windows run this much faster.")
-                          ] = 1.0,
-    token_lifetime: Annotated[int | None, typer.Option(help="Token seconds (default 60-90 min).")
-                              ] = None,
-    empty_page_rate: Annotated[float, typer.Option(help="Share of empty pages with nextLink.")
-                               ] = 0.02,
+    throttling: Annotated[
+        bool, typer.Option("--throttling/--no-throttling", help="Apply Graph's throttling limits.")
+    ] = True,
+    time_scale: Annotated[float, typer.Option(help="Throttle windows run this much faster.")] = 1.0,
+    token_lifetime: Annotated[
+        int | None, typer.Option(help="Token seconds (default 60-90 min).")
+    ] = None,
+    empty_page_rate: Annotated[
+        float, typer.Option(help="Share of empty pages with nextLink.")
+    ] = 0.02,
     dry_run: Annotated[bool, typer.Option(help="Print the settings and exit.")] = False,
 ) -> None:
     """A local stand-in for Microsoft sign-in and Graph."""
     role_list = [r.strip() for r in roles.split(",") if r.strip()]
-    primary = TenantSpec(tenant_id=tenant_id, name=tenant_name, seed=seed, users=users,
-                         apps=apps, signins_per_user_per_day=signins_per_user_per_day,
-                         days=days, premium=premium, granted_roles=role_list,
-                         consented=consented)
+    primary = TenantSpec(
+        tenant_id=tenant_id,
+        name=tenant_name,
+        seed=seed,
+        users=users,
+        apps=apps,
+        signins_per_user_per_day=signins_per_user_per_day,
+        days=days,
+        premium=premium,
+        granted_roles=role_list,
+        consented=consented,
+    )
     config = SandboxConfig(
-        tenants=[primary, *extra_tenants(extra_tenants_count, seed=seed, users=users, apps=apps,
-                                         days=days, roles=role_list)],
-        client_id=client_id, client_secret=client_secret,
+        tenants=[
+            primary,
+            *extra_tenants(
+                extra_tenants_count, seed=seed, users=users, apps=apps, days=days, roles=role_list
+            ),
+        ],
+        client_id=client_id,
+        client_secret=client_secret,
         throttling=ThrottleLimits(enabled=throttling, time_scale=time_scale),
-        faults=FaultSettings(latency_ms=latency_ms, latency_sigma=latency_sigma,
-                             rate_429=rate_429, rate_503=rate_503, rate_504=rate_504,
-                             rate_drop=rate_drop, rate_malformed=rate_malformed),
-        token_lifetime_seconds=token_lifetime, empty_page_rate=empty_page_rate)
+        faults=FaultSettings(
+            latency_ms=latency_ms,
+            latency_sigma=latency_sigma,
+            rate_429=rate_429,
+            rate_503=rate_503,
+            rate_504=rate_504,
+            rate_drop=rate_drop,
+            rate_malformed=rate_malformed,
+        ),
+        token_lifetime_seconds=token_lifetime,
+        empty_page_rate=empty_page_rate,
+    )
     announce(config, f"http://{host}:{port}")
     if dry_run:
         return
@@ -102,7 +150,9 @@ def announce(config: SandboxConfig, base_url: str) -> None:
     typer.echo(f"  client id:     {config.client_id}")
     typer.echo(f"  client secret: {config.client_secret}")
     for spec in config.tenants:
-        typer.echo(f"  tenant:        {spec.tenant_id}  {spec.name} ({spec.domain}), "
-                   f"{spec.users} users, premium={spec.premium}, consented={spec.consented}")
+        typer.echo(
+            f"  tenant:        {spec.tenant_id}  {spec.name} ({spec.domain}), "
+            f"{spec.users} users, premium={spec.premium}, consented={spec.consented}"
+        )
     typer.echo(f"  token URL:     {base_url}/{config.primary.tenant_id}/oauth2/v2.0/token")
     typer.echo(f"  Graph:         {base_url}/v1.0   control API: {base_url}/_sandbox")

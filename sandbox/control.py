@@ -55,18 +55,32 @@ async def _payload(request: Request) -> dict[str, Any]:
 
 def _describe_tenant(tenant: Tenant) -> dict[str, Any]:
     spec = tenant.spec
-    return {"tenant_id": tenant.id, "name": spec.name, "domain": spec.domain, "seed": spec.seed,
-            "users": tenant.live_user_count(), "apps": spec.apps, "days": spec.days,
-            "signins_generated": tenant.signins.total, "size": spec.size.value,
-            **tenant_state(tenant)}
+    return {
+        "tenant_id": tenant.id,
+        "name": spec.name,
+        "domain": spec.domain,
+        "seed": spec.seed,
+        "users": tenant.live_user_count(),
+        "apps": spec.apps,
+        "days": spec.days,
+        "signins_generated": tenant.signins.total,
+        "size": spec.size.value,
+        **tenant_state(tenant),
+    }
 
 
 def tenant_state(tenant: Tenant) -> dict[str, Any]:
     """The switches a test can flip."""
-    return {"premium": tenant.premium, "granted_roles": tenant.granted_roles,
-            "consented": tenant.consented, "consent_error": tenant.consent_error,
-            "delta_epoch": tenant.delta_epoch, "tokens_not_before": tenant.tokens_not_before,
-            "signin_as": tenant.signin_as, "admin": _admin_upn(tenant)}
+    return {
+        "premium": tenant.premium,
+        "granted_roles": tenant.granted_roles,
+        "consented": tenant.consented,
+        "consent_error": tenant.consent_error,
+        "delta_epoch": tenant.delta_epoch,
+        "tokens_not_before": tenant.tokens_not_before,
+        "signin_as": tenant.signin_as,
+        "admin": _admin_upn(tenant),
+    }
 
 
 def _admin_upn(tenant: Tenant) -> str | None:
@@ -79,11 +93,16 @@ async def info(request: Request) -> Response:
     """GET /_sandbox: credentials, tenants and the clock."""
     sandbox = _sandbox(request)
     config = sandbox.config
-    return JSONResponse({"base_url": str(request.base_url).rstrip("/"),
-                         "client_id": config.client_id, "client_secret": config.client_secret,
-                         "public_login_host": config.public_login_host,
-                         "now": iso(sandbox.clock.now()),
-                         "tenants": [_describe_tenant(t) for t in sandbox.tenants.values()]})
+    return JSONResponse(
+        {
+            "base_url": str(request.base_url).rstrip("/"),
+            "client_id": config.client_id,
+            "client_secret": config.client_secret,
+            "public_login_host": config.public_login_host,
+            "now": iso(sandbox.clock.now()),
+            "tenants": [_describe_tenant(t) for t in sandbox.tenants.values()],
+        }
+    )
 
 
 async def truth(request: Request) -> Response:
@@ -91,9 +110,14 @@ async def truth(request: Request) -> Response:
     sandbox = _sandbox(request)
     sandbox.catch_up()
     inactive = float(request.query_params.get("inactive_days", 30))
-    return JSONResponse(ground_truth(_tenant(request), now=sandbox.clock.now(),
-                                     retention_days=sandbox.config.signin_retention_days,
-                                     inactive_days=inactive))
+    return JSONResponse(
+        ground_truth(
+            _tenant(request),
+            now=sandbox.clock.now(),
+            retention_days=sandbox.config.signin_retention_days,
+            inactive_days=inactive,
+        )
+    )
 
 
 async def requests_log(request: Request) -> Response:
@@ -159,8 +183,16 @@ async def state(request: Request) -> Response:
 
 def apply_state(tenant: Tenant, changes: dict[str, Any], *, now: float) -> None:
     """Flip tenant switches as the control API asks."""
-    known = {"premium", "granted_roles", "consented", "expire_tokens", "reset_delta",
-             "consent_error", "signin_as", "directory_roles"}
+    known = {
+        "premium",
+        "granted_roles",
+        "consented",
+        "expire_tokens",
+        "reset_delta",
+        "consent_error",
+        "signin_as",
+        "directory_roles",
+    }
     if set(changes) - known:
         raise ControlError(400, f"unknown state fields: {sorted(set(changes) - known)}")
     if "premium" in changes:
@@ -213,8 +245,9 @@ async def client(request: Request) -> Response:
         payload = await _payload(request)
         if "secret_expired" in payload:
             sandbox.client_secret_expired = bool(payload["secret_expired"])
-    return JSONResponse({"client_id": sandbox.config.client_id,
-                         "secret_expired": sandbox.client_secret_expired})
+    return JSONResponse(
+        {"client_id": sandbox.config.client_id, "secret_expired": sandbox.client_secret_expired}
+    )
 
 
 def _guard(handler: Any) -> Any:
@@ -223,6 +256,7 @@ def _guard(handler: Any) -> Any:
             return await handler(request)
         except ControlError as exc:
             return JSONResponse({"error": str(exc)}, status_code=exc.status)
+
     guarded.__doc__ = handler.__doc__
     return guarded
 

@@ -59,8 +59,9 @@ class Tenant:
         self.delta_epoch = 0
         self.consent_error: str | None = None
         self.client_id, self.client_name = client_id, client_name
-        self.users = UserFactory(seed=spec.seed, domain=spec.domain, company=spec.name,
-                                 anchor=anchor)
+        self.users = UserFactory(
+            seed=spec.seed, domain=spec.domain, company=spec.name, anchor=anchor
+        )
         self.base_users = spec.users
         self.added_users: list[float] = []
         self.removed_users: dict[int, float] = {}
@@ -82,9 +83,15 @@ class Tenant:
             self.add_app(app, log=False)
         if self.consented:
             self.install_client(log=False)
-        self.signins = SignInLog(seed=spec.seed, users=self.users, user_count=spec.users,
-                                 apps=self.apps, anchor=anchor, days=spec.days,
-                                 per_user_per_day=spec.signins_per_user_per_day)
+        self.signins = SignInLog(
+            seed=spec.seed,
+            users=self.users,
+            user_count=spec.users,
+            apps=self.apps,
+            anchor=anchor,
+            days=spec.days,
+            per_user_per_day=spec.signins_per_user_per_day,
+        )
 
     def _generated_apps(self) -> list[App]:
         seed, spec = self.spec.seed, self.spec
@@ -92,8 +99,10 @@ class Tenant:
         own_count = round(spec.apps * 0.15) if spec.apps >= 3 else 0
         created = self.anchor - 400 * DAY
         made = third_party_apps(seed, spec.apps - own_count, anchor=self.anchor)
-        made += [own_app(seed, self.id, n, created=created, publisher=spec.name)
-                 for n in range(own_count)]
+        made += [
+            own_app(seed, self.id, n, created=created, publisher=spec.name)
+            for n in range(own_count)
+        ]
         for app in made:
             usage_profile(seed, app, days=spec.days, anchor=self.anchor)
         mi_count = spec.apps // 10 if spec.apps >= 5 else 0
@@ -112,15 +121,20 @@ class Tenant:
         self.apps.append(app)
         self._by_sp[app.sp_id] = app
         self._by_app_id[app.app_id] = app
-        self.assignments += assignments_for(self.spec.seed, app, groups=self.groups,
-                                            user_count=self.base_users, anchor=self.anchor)
-        if app.kind is AppKind.TENANT_OWN and unit(hash64(self.spec.seed, "own-perm",
-                                                          int(app.sp_id[:8], 16))) < 0.7:
-            self.assignments += graph_permission(self.graph_app, app, ["User.Read.All"],
-                                                 created=app.created)
+        self.assignments += assignments_for(
+            self.spec.seed, app, groups=self.groups, user_count=self.base_users, anchor=self.anchor
+        )
+        if (
+            app.kind is AppKind.TENANT_OWN
+            and unit(hash64(self.spec.seed, "own-perm", int(app.sp_id[:8], 16))) < 0.7
+        ):
+            self.assignments += graph_permission(
+                self.graph_app, app, ["User.Read.All"], created=app.created
+            )
         if app.app_id != GRAPH_APP_ID:
-            self.grants += grants_for(self.spec.seed, app, graph_sp_id=self.graph_app.sp_id,
-                                      user_count=self.base_users)
+            self.grants += grants_for(
+                self.spec.seed, app, graph_sp_id=self.graph_app.sp_id, user_count=self.base_users
+            )
         if log:
             self.log_change("servicePrincipals", app.sp_id, None, at=app.created)
         return app
@@ -156,8 +170,7 @@ class Tenant:
         for item in self.assignments:
             if item.principal == client.sp_id and item.removed_at is None:
                 item.removed_at = at
-        self.assignments += graph_permission(self.graph_app, client, self.granted_roles,
-                                             created=at)
+        self.assignments += graph_permission(self.graph_app, client, self.granted_roles, created=at)
 
     def app(self, sp_id: str) -> App | None:
         """A live service principal by object id."""
@@ -214,13 +227,18 @@ class Tenant:
         return found if found is not None and self.is_live_user(found) else None
 
     def _first_member(self) -> int:
-        return next(i for i in range(self.base_users)
-                    if self.users.is_enabled(i) and not self.users.is_guest(i))
+        return next(
+            i
+            for i in range(self.base_users)
+            if self.users.is_enabled(i) and not self.users.is_guest(i)
+        )
 
     def admin_index(self) -> int | None:
         """The tenant's first Global Administrator (who the sandbox signs in by default)."""
-        return min((i for i, roles in self.directory_roles.items()
-                    if GLOBAL_ADMINISTRATOR in roles), default=None)
+        return min(
+            (i for i, roles in self.directory_roles.items() if GLOBAL_ADMINISTRATOR in roles),
+            default=None,
+        )
 
     def _index_users(self) -> None:
         self._user_ids, self._upns = {}, {}
@@ -259,8 +277,15 @@ class Tenant:
 
     # --- change log -------------------------------------------------------------------
 
-    def log_change(self, collection: str, key: int | str, fields: frozenset[str] | None,
-                   *, at: float, deleted: bool = False) -> None:
+    def log_change(
+        self,
+        collection: str,
+        key: int | str,
+        fields: frozenset[str] | None,
+        *,
+        at: float,
+        deleted: bool = False,
+    ) -> None:
         """Append to the change log (delta reads it)."""
         seq = len(self.changes) + 1
         self.changes.append(Change(seq, collection, key, fields, deleted, at))

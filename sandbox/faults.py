@@ -18,7 +18,9 @@ from sandbox.config import FaultSettings
 from sandbox.graph.errors import JSON_TYPE, RequestContext, json_response
 
 KINDS = ("429", "503", "504", "drop", "malformed")
-MALFORMED_BODY = b'{"@odata.context":"https://graph.microsoft.com/v1.0/$metadata#users","value":[{"id":"'
+MALFORMED_BODY = (
+    b'{"@odata.context":"https://graph.microsoft.com/v1.0/$metadata#users","value":[{"id":"'
+)
 
 
 class ConnectionDropped(httpx.RemoteProtocolError):
@@ -77,12 +79,12 @@ class FaultInjector:
                 return {**item, "retry_after": item.get("retry_after", default)}
         s = self.settings
         roll = self.rng.random()
-        for kind, rate in zip(KINDS, (s.rate_429, s.rate_503, s.rate_504, s.rate_drop,
-                                      s.rate_malformed), strict=True):
+        for kind, rate in zip(
+            KINDS, (s.rate_429, s.rate_503, s.rate_504, s.rate_drop, s.rate_malformed), strict=True
+        ):
             if roll < rate:
                 with_retry = kind == "429" or self.rng.random() < s.share_503_with_retry_after
-                return {"kind": kind,
-                        "retry_after": s.retry_after_seconds if with_retry else None}
+                return {"kind": kind, "retry_after": s.retry_after_seconds if with_retry else None}
             roll -= rate
         return None
 
@@ -107,22 +109,32 @@ class FaultMiddleware:
         scope.setdefault("state", {})["sandbox.fault"] = fault["kind"]
         await self._misbehave(fault, scope, receive, send)
 
-    async def _misbehave(self, fault: dict[str, Any], scope: Scope, receive: Receive,
-                         send: Send) -> None:
+    async def _misbehave(
+        self, fault: dict[str, Any], scope: Scope, receive: Receive, send: Send
+    ) -> None:
         kind = str(fault["kind"])
         if kind == "drop":
-            await send({"type": "http.response.start", "status": 200,
-                        "headers": [(b"content-type", b"application/json"),
-                                    (b"content-length", b"4096")]})
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": 200,
+                    "headers": [
+                        (b"content-type", b"application/json"),
+                        (b"content-length", b"4096"),
+                    ],
+                }
+            )
             raise ConnectionDropped("sandbox dropped the connection (injected fault)")
         ctx = RequestContext.of(Request(scope))
         if kind == "malformed":
             response = Response(MALFORMED_BODY, media_type=JSON_TYPE, headers=ctx.headers())
             await response(scope, receive, send)
             return
-        codes = {"429": ("TooManyRequests", "Please retry again later."),
-                 "503": ("serviceNotAvailable", "Service unavailable, please try again later."),
-                 "504": ("UnknownError", "")}
+        codes = {
+            "429": ("TooManyRequests", "Please retry again later."),
+            "503": ("serviceNotAvailable", "Service unavailable, please try again later."),
+            "504": ("UnknownError", ""),
+        }
         code, message = codes[kind]
         headers = {}
         if fault.get("retry_after") is not None:

@@ -39,28 +39,103 @@ class Department(NamedTuple):
 
 
 DEPARTMENTS = (
-    Department("Sales", 18, ("Account Executive", "Sales Manager", "Sales Development Rep",
-                             "Regional Sales Director", "Solutions Consultant")),
-    Department("Engineering", 22, ("Software Engineer", "Senior Software Engineer",
-                                   "Engineering Manager", "Site Reliability Engineer",
-                                   "QA Engineer", "Principal Engineer")),
-    Department("Marketing", 8, ("Marketing Manager", "Content Strategist",
-                                "Product Marketing Manager", "Growth Marketer", "Brand Designer")),
-    Department("Finance", 6, ("Financial Analyst", "Controller", "Accountant", "Payroll Specialist",
-                              "Chief Financial Officer")),
-    Department("Human Resources", 4, ("HR Business Partner", "Recruiter", "Talent Acquisition Lead",
-                                      "People Operations Manager")),
-    Department("IT", 6, ("IT Administrator", "Systems Engineer", "Help Desk Technician",
-                         "Security Analyst", "IT Director")),
-    Department("Operations", 10, ("Operations Manager", "Logistics Coordinator",
-                                  "Supply Chain Analyst", "Facilities Manager")),
-    Department("Customer Success", 10, ("Customer Success Manager", "Support Engineer",
-                                        "Support Team Lead", "Onboarding Specialist")),
+    Department(
+        "Sales",
+        18,
+        (
+            "Account Executive",
+            "Sales Manager",
+            "Sales Development Rep",
+            "Regional Sales Director",
+            "Solutions Consultant",
+        ),
+    ),
+    Department(
+        "Engineering",
+        22,
+        (
+            "Software Engineer",
+            "Senior Software Engineer",
+            "Engineering Manager",
+            "Site Reliability Engineer",
+            "QA Engineer",
+            "Principal Engineer",
+        ),
+    ),
+    Department(
+        "Marketing",
+        8,
+        (
+            "Marketing Manager",
+            "Content Strategist",
+            "Product Marketing Manager",
+            "Growth Marketer",
+            "Brand Designer",
+        ),
+    ),
+    Department(
+        "Finance",
+        6,
+        (
+            "Financial Analyst",
+            "Controller",
+            "Accountant",
+            "Payroll Specialist",
+            "Chief Financial Officer",
+        ),
+    ),
+    Department(
+        "Human Resources",
+        4,
+        (
+            "HR Business Partner",
+            "Recruiter",
+            "Talent Acquisition Lead",
+            "People Operations Manager",
+        ),
+    ),
+    Department(
+        "IT",
+        6,
+        (
+            "IT Administrator",
+            "Systems Engineer",
+            "Help Desk Technician",
+            "Security Analyst",
+            "IT Director",
+        ),
+    ),
+    Department(
+        "Operations",
+        10,
+        (
+            "Operations Manager",
+            "Logistics Coordinator",
+            "Supply Chain Analyst",
+            "Facilities Manager",
+        ),
+    ),
+    Department(
+        "Customer Success",
+        10,
+        (
+            "Customer Success Manager",
+            "Support Engineer",
+            "Support Team Lead",
+            "Onboarding Specialist",
+        ),
+    ),
     Department("Legal", 2, ("Legal Counsel", "Paralegal", "Compliance Officer")),
-    Department("Product", 6, ("Product Manager", "Product Designer", "UX Researcher",
-                              "Director of Product")),
-    Department("Executive", 1, ("Chief Executive Officer", "Chief Operating Officer",
-                                "Executive Assistant")),
+    Department(
+        "Product",
+        6,
+        ("Product Manager", "Product Designer", "UX Researcher", "Director of Product"),
+    ),
+    Department(
+        "Executive",
+        1,
+        ("Chief Executive Officer", "Chief Operating Officer", "Executive Assistant"),
+    ),
 )
 DEPARTMENT_NAMES = tuple(d.name for d in DEPARTMENTS)
 
@@ -90,11 +165,26 @@ OFFICES = (
     Office("Toronto", "Toronto", "Ontario", "CA", 43.653, -79.383, "52.139", "+1 416"),
     Office("Remote", "Denver", "Colorado", "US", 39.739, -104.990, "98.43", "+1 303"),
 )
-LANGUAGES = {"US": "en-US", "GB": "en-GB", "IE": "en-IE", "DE": "de-DE", "FR": "fr-FR",
-             "NL": "nl-NL", "IN": "en-IN", "AU": "en-AU", "CA": "en-CA"}
+LANGUAGES = {
+    "US": "en-US",
+    "GB": "en-GB",
+    "IE": "en-IE",
+    "DE": "de-DE",
+    "FR": "fr-FR",
+    "NL": "nl-NL",
+    "IN": "en-IN",
+    "AU": "en-AU",
+    "CA": "en-CA",
+}
 
-GUEST_DOMAINS = ("gmail.com", "outlook.com", "fabrikam.com", "northwind.io", "adatum.net",
-                 "partner-consulting.com")
+GUEST_DOMAINS = (
+    "gmail.com",
+    "outlook.com",
+    "fabrikam.com",
+    "northwind.io",
+    "adatum.net",
+    "partner-consulting.com",
+)
 
 
 class Device(NamedTuple):
@@ -119,16 +209,33 @@ DEVICES = (
 FAILURES = (
     (50126, 40, "Error validating credentials due to invalid username or password."),
     (50074, 22, "Strong Authentication is required."),
-    (50140, 10, "This error occurred due to 'Keep me signed in' interrupt when the user was "
-                "signing in."),
-    (53003, 8, "Access has been blocked by Conditional Access policies. The access policy does "
-               "not allow token issuance."),
-    (50053, 6, "Account is locked because user tried to sign in too many times with an "
-               "incorrect user ID or password."),
+    (
+        50140,
+        10,
+        "This error occurred due to 'Keep me signed in' interrupt when the user was signing in.",
+    ),
+    (
+        53003,
+        8,
+        "Access has been blocked by Conditional Access policies. The access policy does "
+        "not allow token issuance.",
+    ),
+    (
+        50053,
+        6,
+        "Account is locked because user tried to sign in too many times with an "
+        "incorrect user ID or password.",
+    ),
     (500121, 6, "Authentication failed during strong authentication request."),
     (50055, 4, "The password is expired."),
-    (50076, 4, "Due to a configuration change made by your administrator, or because you moved "
-               "to a new location, you must use multi-factor authentication to access."),
+    (
+        50076,
+        4,
+        "Due to a configuration change made by your administrator, or because you moved "
+        "to a new location, you must use multi-factor authentication to access.",
+    ),
 )
-DISABLED_FAILURE = (50057, "User account is disabled. The account has been disabled by an "
-                           "administrator.")
+DISABLED_FAILURE = (
+    50057,
+    "User account is disabled. The account has been disabled by an administrator.",
+)

@@ -75,11 +75,17 @@ class RequestLogMiddleware:
         try:
             await self.app(scope, receive, capture)
         finally:
-            self.log.add({
-                "time": started, "method": scope["method"], "path": scope["path"],
-                "query": scope.get("query_string", b"").decode("latin-1"),
-                "status": None if state.get("sandbox.fault") == "drop" else (status or [None])[0],
-                "tenant": state.get("sandbox.tenant") or tenant_hint(scope),
-                "fault": state.get("sandbox.fault"),
-                "duration_ms": round((time.time() - started) * 1000, 2),
-            })
+            self.log.add(
+                {
+                    "time": started,
+                    "method": scope["method"],
+                    "path": scope["path"],
+                    "query": scope.get("query_string", b"").decode("latin-1"),
+                    "status": None
+                    if state.get("sandbox.fault") == "drop"
+                    else (status or [None])[0],
+                    "tenant": state.get("sandbox.tenant") or tenant_hint(scope),
+                    "fault": state.get("sandbox.fault"),
+                    "duration_ms": round((time.time() - started) * 1000, 2),
+                }
+            )

@@ -46,8 +46,17 @@ def _hour_weight(start: float) -> float:
 class SignInLog:
     """Generated history of interactive sign-ins plus a small overlay added by churn."""
 
-    def __init__(self, *, seed: int, users: UserFactory, user_count: int, apps: list[App],
-                 anchor: float, days: int, per_user_per_day: float) -> None:
+    def __init__(
+        self,
+        *,
+        seed: int,
+        users: UserFactory,
+        user_count: int,
+        apps: list[App],
+        anchor: float,
+        days: int,
+        per_user_per_day: float,
+    ) -> None:
         self.seed, self.users, self.anchor, self.days = seed, users, anchor, days
         self._apps = [a for a in apps if a.kind is not AppKind.MANAGED_IDENTITY]
         self._slots = array("q", [0])
@@ -128,9 +137,15 @@ class SignInLog:
         found = self._tables.get((dept, day))
         if found is None:
             name = DEPARTMENTS[dept].name if dept is not None else None
-            apps = [a for a in self._apps if a.is_used_on(day + 0.5) and (
-                a.kind is AppKind.MICROSOFT
-                or (name is not None and ("*" in a.departments or name in a.departments)))]
+            apps = [
+                a
+                for a in self._apps
+                if a.is_used_on(day + 0.5)
+                and (
+                    a.kind is AppKind.MICROSOFT
+                    or (name is not None and ("*" in a.departments or name in a.departments))
+                )
+            ]
             found = self._tables[(dept, day)] = (list(accumulate(a.popularity for a in apps)), apps)
         return found
 

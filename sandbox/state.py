@@ -32,8 +32,12 @@ class SandboxState:
         self.clock = Clock()
         anchor = config.anchor.timestamp() if config.anchor else self.clock.now()
         self.tenants: dict[str, Tenant] = {
-            spec.tenant_id: Tenant(spec, anchor=anchor, client_id=config.client_id.lower(),
-                                   client_name=config.client_name)
+            spec.tenant_id: Tenant(
+                spec,
+                anchor=anchor,
+                client_id=config.client_id.lower(),
+                client_name=config.client_name,
+            )
             for spec in config.tenants
         }
         key = config.signing_key or secrets.token_bytes(32)
@@ -47,8 +51,9 @@ class SandboxState:
         self.client_secret_expired = config.client_secret_expired
         self.rng = random.Random(config.tenants[0].seed)
         self.pending: list[tuple[float, float, str, dict[str, int]]] = []
-        log.info("sandbox ready: %d tenant(s) in %.2fs", len(self.tenants),
-                 time.perf_counter() - started)
+        log.info(
+            "sandbox ready: %d tenant(s) in %.2fs", len(self.tenants), time.perf_counter() - started
+        )
 
     @property
     def primary(self) -> Tenant:

@@ -23,13 +23,15 @@ class _QuietDrops(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         return "ConnectionDropped" not in str(record.exc_info[1] if record.exc_info else "") and (
-            "ConnectionDropped" not in record.getMessage())
+            "ConnectionDropped" not in record.getMessage()
+        )
 
 
 def _redirect(request: httpx.Request, target: httpx.URL) -> None:
     if request.url.host in MICROSOFT_HOSTS:
-        request.url = request.url.copy_with(scheme=target.scheme, host=target.host,
-                                            port=target.port)
+        request.url = request.url.copy_with(
+            scheme=target.scheme, host=target.host, port=target.port
+        )
         request.headers["host"] = request.url.netloc.decode()
 
 
@@ -84,8 +86,7 @@ class RunningSandbox:
 
     async def control(self, method: str, path: str, payload: dict[str, Any] | None = None) -> Any:
         """Call /_sandbox/{path}; raises for non-2xx answers."""
-        response = await self.client.request(method, f"/_sandbox/{path}".rstrip("/"),
-                                             json=payload)
+        response = await self.client.request(method, f"/_sandbox/{path}".rstrip("/"), json=payload)
         response.raise_for_status()
         return response.json()
 
@@ -93,12 +94,14 @@ class RunningSandbox:
         """Credentials, tenants and the sandbox clock."""
         return await self.control("GET", "")
 
-    async def ground_truth(self, tenant_id: str | None = None, *,
-                           inactive_days: float = 30) -> dict[str, Any]:
+    async def ground_truth(
+        self, tenant_id: str | None = None, *, inactive_days: float = 30
+    ) -> dict[str, Any]:
         """What a correct sync of the tenant must find."""
         tid = tenant_id or self.tenant_id
-        return await self.control("GET", f"tenants/{tid}/ground-truth?inactive_days="
-                                         f"{inactive_days}")
+        return await self.control(
+            "GET", f"tenants/{tid}/ground-truth?inactive_days={inactive_days}"
+        )
 
     async def request_log(self, since: int = 0) -> list[dict[str, Any]]:
         """Every request served (except control calls)."""
@@ -141,9 +144,13 @@ class RunningSandbox:
         """An app-only Graph token, straight from the token endpoint."""
         response = await self.client.post(
             f"/{tenant_id or self.tenant_id}/oauth2/v2.0/token",
-            data={"grant_type": "client_credentials", "client_id": self.client_id,
-                  "client_secret": self.client_secret,
-                  "scope": "https://graph.microsoft.com/.default"})
+            data={
+                "grant_type": "client_credentials",
+                "client_id": self.client_id,
+                "client_secret": self.client_secret,
+                "scope": "https://graph.microsoft.com/.default",
+            },
+        )
         response.raise_for_status()
         return response.json()["access_token"]
 
@@ -156,14 +163,21 @@ def _free_socket(host: str) -> socket.socket:
 
 
 @asynccontextmanager
-async def running_sandbox(config: SandboxConfig | None = None, *,
-                          host: str = "127.0.0.1") -> AsyncIterator[RunningSandbox]:
+async def running_sandbox(
+    config: SandboxConfig | None = None, *, host: str = "127.0.0.1"
+) -> AsyncIterator[RunningSandbox]:
     """Serve create_app(config) with uvicorn on a free port, as a task in this event loop."""
     config = config or SandboxConfig()
     sock = _free_socket(host)
-    server = uvicorn.Server(uvicorn.Config(create_app(config), log_level="warning",
-                                           access_log=False, lifespan="off",
-                                           timeout_graceful_shutdown=2))
+    server = uvicorn.Server(
+        uvicorn.Config(
+            create_app(config),
+            log_level="warning",
+            access_log=False,
+            lifespan="off",
+            timeout_graceful_shutdown=2,
+        )
+    )
     uvicorn_log = logging.getLogger("uvicorn.error")
     if not any(isinstance(f, _QuietDrops) for f in uvicorn_log.filters):
         uvicorn_log.addFilter(_QuietDrops())

@@ -8,9 +8,14 @@ from dataclasses import dataclass
 from sandbox.config import TenantSize, ThrottleLimits
 
 # Identity base costs (docs/graph.md#throttling); any other identity GET costs 1.
-BASE_COSTS = {"users": 2, "users/delta": 2, "oauth2PermissionGrants": 2,
-              "servicePrincipals/appRoleAssignments": 2, "groups/members": 3,
-              "groups/transitiveMembers": 5}
+BASE_COSTS = {
+    "users": 2,
+    "users/delta": 2,
+    "oauth2PermissionGrants": 2,
+    "servicePrincipals/appRoleAssignments": 2,
+    "groups/members": 3,
+    "groups/transitiveMembers": 5,
+}
 
 
 def request_cost(route: str, *, select: bool, expand: bool, top: int | None) -> int:
@@ -88,13 +93,17 @@ class Throttle:
         if bucket is None:
             bucket = self._app_requests[app_id] = TokenBucket(
                 self.limits.app_requests * self.limits.multiplier,
-                self.limits.window(self.limits.app_requests_window_seconds), now)
+                self.limits.window(self.limits.app_requests_window_seconds),
+                now,
+            )
         allowed, wait = bucket.take(1, now)
-        return Verdict(allowed, wait, f"Application/ReadWrite/{app_id}/{tenant_id}",
-                       "RequestLimitExceeded")
+        return Verdict(
+            allowed, wait, f"Application/ReadWrite/{app_id}/{tenant_id}", "RequestLimitExceeded"
+        )
 
-    def directory(self, *, app_id: str, tenant_id: str, size: TenantSize, cost: int,
-                  now: float) -> Verdict:
+    def directory(
+        self, *, app_id: str, tenant_id: str, size: TenantSize, cost: int, now: float
+    ) -> Verdict:
         """Charge RU to the app+tenant bucket and the app's all-tenant bucket."""
         if not self.limits.enabled:
             return Verdict(True)
@@ -102,20 +111,32 @@ class Throttle:
         tenant_bucket = self._tenant_ru.get((app_id, tenant_id))
         if tenant_bucket is None:
             tenant_bucket = self._tenant_ru[(app_id, tenant_id)] = TokenBucket(
-                lim.tenant_capacity(size), lim.window(lim.ru_window_seconds), now)
+                lim.tenant_capacity(size), lim.window(lim.ru_window_seconds), now
+            )
         allowed, wait = tenant_bucket.take(cost, now)
         if not allowed:
-            return Verdict(False, wait, f"Tenant_Application/Read/{app_id}/{tenant_id}",
-                           "ResourceUnitLimitExceeded", tenant_bucket.used)
+            return Verdict(
+                False,
+                wait,
+                f"Tenant_Application/Read/{app_id}/{tenant_id}",
+                "ResourceUnitLimitExceeded",
+                tenant_bucket.used,
+            )
         app_bucket = self._app_ru.get(app_id)
         if app_bucket is None:
             app_bucket = self._app_ru[app_id] = TokenBucket(
-                lim.app_ru * lim.multiplier, lim.window(lim.app_ru_window_seconds), now)
+                lim.app_ru * lim.multiplier, lim.window(lim.app_ru_window_seconds), now
+            )
         allowed, wait = app_bucket.take(cost, now)
         used = max(tenant_bucket.used, app_bucket.used)
         if not allowed:
-            return Verdict(False, wait, f"Application/Read/{app_id}/{tenant_id}",
-                           "ResourceUnitLimitExceeded", used)
+            return Verdict(
+                False,
+                wait,
+                f"Application/Read/{app_id}/{tenant_id}",
+                "ResourceUnitLimitExceeded",
+                used,
+            )
         return Verdict(True, used=used)
 
     def reports(self, *, app_id: str, tenant_id: str, now: float) -> Verdict:
@@ -126,7 +147,9 @@ class Throttle:
         if window is None:
             limit = max(1, round(self.limits.reports_requests * self.limits.multiplier))
             window = self._reports[(app_id, tenant_id)] = SlidingWindow(
-                limit, self.limits.window(self.limits.reports_window_seconds))
+                limit, self.limits.window(self.limits.reports_window_seconds)
+            )
         allowed, wait = window.take(now)
-        return Verdict(allowed, wait, f"Tenant_Application/Read/{app_id}/{tenant_id}",
-                       "ReportsLimitExceeded")
+        return Verdict(
+            allowed, wait, f"Tenant_Application/Read/{app_id}/{tenant_id}", "ReportsLimitExceeded"
+        )

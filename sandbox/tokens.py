@@ -41,8 +41,9 @@ class AccessTokens:
     def issue(self, claims: dict[str, Any]) -> str:
         """Sign claims into header.payload.signature."""
         header = {"typ": "JWT", "alg": "HS256", "kid": "sandbox"}
-        signing_input = ".".join(_b64(json.dumps(part, separators=(",", ":")).encode())
-                                 for part in (header, claims))
+        signing_input = ".".join(
+            _b64(json.dumps(part, separators=(",", ":")).encode()) for part in (header, claims)
+        )
         signature = hmac.new(self._key, signing_input.encode(), hashlib.sha256).digest()
         return f"{signing_input}.{_b64(signature)}"
 
@@ -62,18 +63,34 @@ class AccessTokens:
         return claims
 
 
-def token_claims(*, tenant_id: str, client_id: str, client_sp_id: str, roles: list[str],
-                 now: float, lifetime: int) -> dict[str, Any]:
+def token_claims(
+    *,
+    tenant_id: str,
+    client_id: str,
+    client_sp_id: str,
+    roles: list[str],
+    now: float,
+    lifetime: int,
+) -> dict[str, Any]:
     """The claims of an app-only Graph token (v1 token format, as Graph gets)."""
     claims: dict[str, Any] = {
-        "aud": GRAPH_AUDIENCE, "iss": f"https://sts.windows.net/{tenant_id}/",
-        "iat": int(now), "nbf": int(now), "exp": int(now) + lifetime,
+        "aud": GRAPH_AUDIENCE,
+        "iss": f"https://sts.windows.net/{tenant_id}/",
+        "iat": int(now),
+        "nbf": int(now),
+        "exp": int(now) + lifetime,
         "aio": _b64(hashlib.sha256(f"{tenant_id}{now}".encode()).digest()[:24]),
-        "app_displayname": "sandbox client", "appid": client_id, "appidacr": "1",
-        "idp": f"https://sts.windows.net/{tenant_id}/", "idtyp": "app",
-        "oid": client_sp_id, "sub": client_sp_id, "tid": tenant_id,
+        "app_displayname": "sandbox client",
+        "appid": client_id,
+        "appidacr": "1",
+        "idp": f"https://sts.windows.net/{tenant_id}/",
+        "idtyp": "app",
+        "oid": client_sp_id,
+        "sub": client_sp_id,
+        "tid": tenant_id,
         "uti": _b64(hashlib.sha256(f"{client_id}{now}".encode()).digest()[:16]),
-        "ver": "1.0", "xms_tcdt": 1_600_000_000,
+        "ver": "1.0",
+        "xms_tcdt": 1_600_000_000,
     }
     if roles:
         claims["roles"] = list(roles)

@@ -33,8 +33,11 @@ class UserSet:
 
     def update(self, other: UserSet) -> None:
         """Union in place."""
-        self.bits = bytearray((int.from_bytes(self.bits, "little") | int.from_bytes(
-            other.bits, "little")).to_bytes(len(self.bits), "little"))
+        self.bits = bytearray(
+            (int.from_bytes(self.bits, "little") | int.from_bytes(other.bits, "little")).to_bytes(
+                len(self.bits), "little"
+            )
+        )
 
     def __len__(self) -> int:
         return int.from_bytes(self.bits, "little").bit_count()
@@ -76,22 +79,34 @@ def _assigned_users(tenant: Tenant) -> dict[str, UserSet]:
 
 def live_assignments(tenant: Tenant) -> list[Any]:
     """Assignments Graph still shows."""
-    return [a for a in tenant.assignments if a.removed_at is None and a.resource.is_live and (
-        a.principal_type != "User" or tenant.is_live_user(int(a.principal)))]
+    return [
+        a
+        for a in tenant.assignments
+        if a.removed_at is None
+        and a.resource.is_live
+        and (a.principal_type != "User" or tenant.is_live_user(int(a.principal)))
+    ]
 
 
 def live_grants(tenant: Tenant) -> list[Any]:
     """Grants Graph still shows."""
-    return [g for g in tenant.grants if g.removed_at is None and g.client.is_live and (
-        g.principal is None or tenant.is_live_user(g.principal))]
+    return [
+        g
+        for g in tenant.grants
+        if g.removed_at is None
+        and g.client.is_live
+        and (g.principal is None or tenant.is_live_user(g.principal))
+    ]
 
 
-def _usage(tenant: Tenant, *, now: float, window_start: float,
-           assigned: dict[str, UserSet]) -> dict[str, AppUsage]:
+def _usage(
+    tenant: Tenant, *, now: float, window_start: float, assigned: dict[str, UserSet]
+) -> dict[str, AppUsage]:
     usage: dict[str, AppUsage] = {}
     # Streamed, never listed: at 3M sign-ins a list of hits alone would cost ~800 MB.
-    hits: Iterator[Hit] = chain(tenant.signins.scan(),
-                                (h for h in tenant.signins.overlay if h.time <= now))
+    hits: Iterator[Hit] = chain(
+        tenant.signins.scan(), (h for h in tenant.signins.overlay if h.time <= now)
+    )
     for hit in hits:
         entry = usage.get(hit.app.sp_id)
         if entry is None:
@@ -109,8 +124,9 @@ def _usage(tenant: Tenant, *, now: float, window_start: float,
     return usage
 
 
-def ground_truth(tenant: Tenant, *, now: float, retention_days: int,
-                 inactive_days: float = 30) -> dict[str, Any]:
+def ground_truth(
+    tenant: Tenant, *, now: float, retention_days: int, inactive_days: float = 30
+) -> dict[str, Any]:
     """Counts and per-app facts, computed from the same generator the API pages from."""
     window_start = now - retention_days * DAY
     assigned = _assigned_users(tenant)
@@ -123,40 +139,67 @@ def ground_truth(tenant: Tenant, *, now: float, retention_days: int,
     admin = {g.client.sp_id for g in grants if g.consent_type == "AllPrincipals"}
     apps = [a for a in tenant.live_apps() if a.kind is not AppKind.MANAGED_IDENTITY]
     unused, nobody = AppUsage(0), UserSet(0)
-    per_app = [_app_facts(a, usage.get(a.sp_id, unused), assigned.get(a.sp_id, nobody),
-                          consented.get(a.sp_id, set()), a.sp_id in admin) for a in apps]
+    per_app = [
+        _app_facts(
+            a,
+            usage.get(a.sp_id, unused),
+            assigned.get(a.sp_id, nobody),
+            consented.get(a.sp_id, set()),
+            a.sp_id in admin,
+        )
+        for a in apps
+    ]
     visible = tenant.signins.first_before(window_start) + sum(
-        1 for h in tenant.signins.overlay if window_start <= h.time <= now)
+        1 for h in tenant.signins.overlay if window_start <= h.time <= now
+    )
     kinds = Counter(a.kind.value for a in tenant.live_apps())
     return {
-        "tenant_id": tenant.id, "now": iso(now),
+        "tenant_id": tenant.id,
+        "now": iso(now),
         "users": tenant.live_user_count(),
         "groups": len(tenant.groups),
-        "service_principals": {"total": sum(kinds.values()),
-                               **{k.value: kinds.get(k.value, 0) for k in AppKind}},
+        "service_principals": {
+            "total": sum(kinds.values()),
+            **{k.value: kinds.get(k.value, 0) for k in AppKind},
+        },
         "app_role_assignments": len(live_assignments(tenant)),
-        "delegated_grants": {"total": len(grants),
-                             "all_principals": sum(g.principal is None for g in grants),
-                             "principal": sum(g.principal is not None for g in grants)},
+        "delegated_grants": {
+            "total": len(grants),
+            "all_principals": sum(g.principal is None for g in grants),
+            "principal": sum(g.principal is not None for g in grants),
+        },
         "sign_ins": visible,
         "apps": sorted(per_app, key=lambda f: (f["displayName"], f["servicePrincipalId"])),
         "shadow_it_candidates": sorted(
-            a.app_id for a in apps if a.kind is AppKind.THIRD_PARTY and a.app_id != tenant.client_id
-            and (consented.get(a.sp_id) or len(usage.get(a.sp_id, unused).unassigned_users))),
+            a.app_id
+            for a in apps
+            if a.kind is AppKind.THIRD_PARTY
+            and a.app_id != tenant.client_id
+            and (consented.get(a.sp_id) or len(usage.get(a.sp_id, unused).unassigned_users))
+        ),
         "inactive_apps": sorted(
-            a.app_id for a in apps if a.kind in (AppKind.THIRD_PARTY, AppKind.TENANT_OWN)
+            a.app_id
+            for a in apps
+            if a.kind in (AppKind.THIRD_PARTY, AppKind.TENANT_OWN)
             and (last := usage.get(a.sp_id, unused).last_success) is not None
-            and last < now - inactive_days * DAY),
+            and last < now - inactive_days * DAY
+        ),
     }
 
 
-def _app_facts(app: App, usage: AppUsage, assigned: UserSet, consented: set[int],
-               admin_consented: bool) -> dict[str, Any]:
+def _app_facts(
+    app: App, usage: AppUsage, assigned: UserSet, consented: set[int], admin_consented: bool
+) -> dict[str, Any]:
     return {
-        "appId": app.app_id, "servicePrincipalId": app.sp_id, "displayName": app.name,
-        "kind": app.kind.value, "publisher": app.publisher,
-        "assigned_users": len(assigned), "consented_users": len(consented),
-        "admin_consented": admin_consented, "active_users_30d": len(usage.active_users),
+        "appId": app.app_id,
+        "servicePrincipalId": app.sp_id,
+        "displayName": app.name,
+        "kind": app.kind.value,
+        "publisher": app.publisher,
+        "assigned_users": len(assigned),
+        "consented_users": len(consented),
+        "admin_consented": admin_consented,
+        "active_users_30d": len(usage.active_users),
         "sign_ins_30d": usage.sign_ins,
         "last_successful_sign_in": iso(usage.last_success) if usage.last_success else None,
     }

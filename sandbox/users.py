@@ -11,30 +11,97 @@ from sandbox.people import DEPARTMENTS, GIVEN_NAMES, GUEST_DOMAINS, LANGUAGES, O
 from sandbox.randomness import AffinePermutation, Draws, guid, hash64, unit
 
 DAY = 86_400.0
-USER_DEFAULT = ("businessPhones", "displayName", "givenName", "id", "jobTitle", "mail",
-                "mobilePhone", "officeLocation", "preferredLanguage", "surname",
-                "userPrincipalName")
+USER_DEFAULT = (
+    "businessPhones",
+    "displayName",
+    "givenName",
+    "id",
+    "jobTitle",
+    "mail",
+    "mobilePhone",
+    "officeLocation",
+    "preferredLanguage",
+    "surname",
+    "userPrincipalName",
+)
 # Properties Graph only returns for a single user (GET /users/{id}); a list answers 501.
-USER_SINGLE_ONLY = frozenset({"aboutMe", "birthday", "hireDate", "interests", "mySite",
-                              "pastProjects", "preferredName", "responsibilities", "schools",
-                              "skills", "mailboxSettings", "print"})
-USER_PROPERTIES = frozenset({
-    *USER_DEFAULT, "accountEnabled", "ageGroup", "assignedLicenses", "assignedPlans",
-    "authorizationInfo", "city", "companyName", "consentProvidedForMinor", "country",
-    "createdDateTime", "creationType", "customSecurityAttributes", "deletedDateTime",
-    "department", "employeeHireDate", "employeeLeaveDateTime", "employeeId", "employeeOrgData",
-    "employeeType", "externalUserState", "externalUserStateChangeDateTime", "faxNumber",
-    "identities", "imAddresses", "isResourceAccount", "lastPasswordChangeDateTime",
-    "legalAgeGroupClassification", "licenseAssignmentStates", "mailNickname",
-    "onPremisesDistinguishedName", "onPremisesDomainName", "onPremisesExtensionAttributes",
-    "onPremisesImmutableId", "onPremisesLastSyncDateTime", "onPremisesProvisioningErrors",
-    "onPremisesSamAccountName", "onPremisesSecurityIdentifier", "onPremisesSyncEnabled",
-    "onPremisesUserPrincipalName", "otherMails", "passwordPolicies", "passwordProfile",
-    "postalCode", "preferredDataLocation", "provisionedPlans", "proxyAddresses",
-    "securityIdentifier", "serviceProvisioningErrors", "showInAddressList",
-    "signInActivity", "signInSessionsValidFromDateTime", "state", "streetAddress",
-    "usageLocation", "userType", *USER_SINGLE_ONLY,
-})
+USER_SINGLE_ONLY = frozenset(
+    {
+        "aboutMe",
+        "birthday",
+        "hireDate",
+        "interests",
+        "mySite",
+        "pastProjects",
+        "preferredName",
+        "responsibilities",
+        "schools",
+        "skills",
+        "mailboxSettings",
+        "print",
+    }
+)
+USER_PROPERTIES = frozenset(
+    {
+        *USER_DEFAULT,
+        "accountEnabled",
+        "ageGroup",
+        "assignedLicenses",
+        "assignedPlans",
+        "authorizationInfo",
+        "city",
+        "companyName",
+        "consentProvidedForMinor",
+        "country",
+        "createdDateTime",
+        "creationType",
+        "customSecurityAttributes",
+        "deletedDateTime",
+        "department",
+        "employeeHireDate",
+        "employeeLeaveDateTime",
+        "employeeId",
+        "employeeOrgData",
+        "employeeType",
+        "externalUserState",
+        "externalUserStateChangeDateTime",
+        "faxNumber",
+        "identities",
+        "imAddresses",
+        "isResourceAccount",
+        "lastPasswordChangeDateTime",
+        "legalAgeGroupClassification",
+        "licenseAssignmentStates",
+        "mailNickname",
+        "onPremisesDistinguishedName",
+        "onPremisesDomainName",
+        "onPremisesExtensionAttributes",
+        "onPremisesImmutableId",
+        "onPremisesLastSyncDateTime",
+        "onPremisesProvisioningErrors",
+        "onPremisesSamAccountName",
+        "onPremisesSecurityIdentifier",
+        "onPremisesSyncEnabled",
+        "onPremisesUserPrincipalName",
+        "otherMails",
+        "passwordPolicies",
+        "passwordProfile",
+        "postalCode",
+        "preferredDataLocation",
+        "provisionedPlans",
+        "proxyAddresses",
+        "securityIdentifier",
+        "serviceProvisioningErrors",
+        "showInAddressList",
+        "signInActivity",
+        "signInSessionsValidFromDateTime",
+        "state",
+        "streetAddress",
+        "usageLocation",
+        "userType",
+        *USER_SINGLE_ONLY,
+    }
+)
 _DEPT_CUMULATIVE = list(accumulate(d.weight for d in DEPARTMENTS))
 GUEST_SHARE = 0.03
 DISABLED_SHARE = 0.04
@@ -104,30 +171,47 @@ class UserFactory:
         is_guest = dept_index is None
         mail = upn if not is_guest else f"{local}@{upn.split('_')[-1].split('#')[0]}"
         record: dict[str, Any] = {
-            "id": uid, "displayName": display, "givenName": given, "surname": surname,
-            "userPrincipalName": upn, "mail": mail, "mailNickname": local.replace(".", ""),
-            "accountEnabled": self.is_enabled(i), "createdDateTime": iso(created),
+            "id": uid,
+            "displayName": display,
+            "givenName": given,
+            "surname": surname,
+            "userPrincipalName": upn,
+            "mail": mail,
+            "mailNickname": local.replace(".", ""),
+            "accountEnabled": self.is_enabled(i),
+            "createdDateTime": iso(created),
             "userType": "Guest" if is_guest else "Member",
             "businessPhones": [] if is_guest else [f"{office.phone_prefix} 555 {1000 + i % 9000}"],
             "mobilePhone": None if draws.chance(0.4) else f"{office.phone_prefix} 7{i % 10**7:07d}",
             "preferredLanguage": LANGUAGES.get(office.country, "en-US"),
-            "proxyAddresses": [f"SMTP:{mail}"], "otherMails": [], "imAddresses": [mail],
-            "identities": [{"signInType": "userPrincipalName", "issuer": self.domain,
-                            "issuerAssignedId": upn}],
+            "proxyAddresses": [f"SMTP:{mail}"],
+            "otherMails": [],
+            "imAddresses": [mail],
+            "identities": [
+                {"signInType": "userPrincipalName", "issuer": self.domain, "issuerAssignedId": upn}
+            ],
             "lastPasswordChangeDateTime": iso(created + draws.below(200) * DAY),
             "signInSessionsValidFromDateTime": iso(created),
             "onPremisesSyncEnabled": True if draws.chance(0.3) else None,
         }
         if is_guest:
-            record.update(creationType="Invitation", externalUserState="Accepted",
-                          externalUserStateChangeDateTime=iso(created))
+            record.update(
+                creationType="Invitation",
+                externalUserState="Accepted",
+                externalUserStateChangeDateTime=iso(created),
+            )
         else:
             dept = DEPARTMENTS[dept_index]
             record.update(
-                department=dept.name, jobTitle=dept.titles[draws.below(len(dept.titles))],
-                officeLocation=office.name, city=office.city, state=office.state,
-                country=office.country, usageLocation=office.country,
-                companyName=self.company, employeeId=f"{100000 + i}",
+                department=dept.name,
+                jobTitle=dept.titles[draws.below(len(dept.titles))],
+                officeLocation=office.name,
+                city=office.city,
+                state=office.state,
+                country=office.country,
+                usageLocation=office.country,
+                companyName=self.company,
+                employeeId=f"{100000 + i}",
                 employeeType="Contractor" if draws.chance(0.08) else "Employee",
                 employeeHireDate=iso(created),
             )

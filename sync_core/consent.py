@@ -52,9 +52,13 @@ class AdminProof(Protocol):
         ...
 
     async def finish(
-        self, *, tenant_id: str, flow: dict[str, Any], response: Mapping[str, str],
+        self,
+        *,
+        tenant_id: str,
+        flow: dict[str, Any],
+        response: Mapping[str, str],
         now: dt.datetime,
-    ) -> TenantAdmin:  # fmt: skip
+    ) -> TenantAdmin:
         """Redeem the redirect's code: who signed in, with which roles."""
         ...
 
@@ -177,9 +181,14 @@ async def _consume(
 
 
 async def _after_consent(
-    *, config: ConsentConfig, params: Mapping[str, str], now: dt.datetime,
-    check: TenantChecker, prove: AdminProof, pending: PendingConsent,
-) -> SignInRequired:  # fmt: skip
+    *,
+    config: ConsentConfig,
+    params: Mapping[str, str],
+    now: dt.datetime,
+    check: TenantChecker,
+    prove: AdminProof,
+    pending: PendingConsent,
+) -> SignInRequired:
     """Microsoft's admin-consent redirect: the tenant must work, then its admin signs in."""
     if params.get("error"):
         detail = (params.get("error_description") or params["error"])[:_SHOWN]
@@ -209,9 +218,13 @@ async def _after_consent(
 
 
 async def _after_sign_in(
-    *, params: Mapping[str, str], now: dt.datetime, check: TenantChecker,
-    prove: AdminProof, pending: PendingConsent,
-) -> ConsentResult:  # fmt: skip
+    *,
+    params: Mapping[str, str],
+    now: dt.datetime,
+    check: TenantChecker,
+    prove: AdminProof,
+    pending: PendingConsent,
+) -> ConsentResult:
     """The sign-in redirect: connect only for an admin of the very tenant that consented."""
     tenant = pending.tenant_id or ""
     try:
@@ -234,9 +247,12 @@ async def _after_sign_in(
         )
     verified = await check(tenant)
     result = await record_connection(
-        organization_id=pending.organization_id, actor=pending.actor, verified=verified,
-        context=pending.context, admin=admin,
-    )  # fmt: skip
+        organization_id=pending.organization_id,
+        actor=pending.actor,
+        verified=verified,
+        context=pending.context,
+        admin=admin,
+    )
     await _tell_other_organizations(result)
     return result
 
@@ -280,9 +296,12 @@ async def record_connection(
     )
     refreshed = await connections.sync_state(connection_id=conn.id)
     return ConsentResult(
-        connection=refreshed.connection, check=verified, actor=actor, context=context or {},
+        connection=refreshed.connection,
+        check=verified,
+        actor=actor,
+        context=context or {},
         admin=admin,
-    )  # fmt: skip
+    )
 
 
 def _proof(admin: TenantAdmin | None) -> dict[str, object]:
@@ -313,8 +332,10 @@ async def _tell_other_organizations(result: ConsentResult) -> None:
                     subject_type="connection",
                     subject_id=tenant,
                     subject_name=result.check.name,
-                    details={"organization_id": str(result.connection.organization_id),
-                             **_proof(result.admin)},
+                    details={
+                        "organization_id": str(result.connection.organization_id),
+                        **_proof(result.admin),
+                    },
                 )
             ],
         )

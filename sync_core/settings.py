@@ -79,7 +79,11 @@ class Settings(BaseSettings):
     """Every setting of every process. Tests build it directly; processes call `load_settings`."""
 
     model_config = SettingsConfigDict(
-        env_prefix=PREFIX, env_file=".env", extra="ignore", populate_by_name=True, frozen=True,
+        env_prefix=PREFIX,
+        env_file=".env",
+        extra="ignore",
+        populate_by_name=True,
+        frozen=True,
         # `NAME=` (as in .env.example) means "not set", not "an empty value".
         env_ignore_empty=True,
     )

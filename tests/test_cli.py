@@ -95,8 +95,9 @@ def test_org_create_prints_id_and_token_once_and_tokens_can_be_revoked(tmp_path,
 def test_token_create_for_unknown_org_is_refused(tmp_path, env):
     env["APPVENTORY_DATABASE_URL"] = f"sqlite://{tmp_path / 'db.sqlite3'}"
     run(["migrate"], cwd=tmp_path, env=env)
-    result = run(["token", "create", "--org", "00000000-0000-0000-0000-000000000001"],
-                 cwd=tmp_path, env=env)
+    result = run(
+        ["token", "create", "--org", "00000000-0000-0000-0000-000000000001"], cwd=tmp_path, env=env
+    )
     assert result.returncode == 2
     assert result.stderr.startswith("error: no organization 00000000-0000-0000-0000-000000000001")
 
@@ -112,7 +113,11 @@ def test_serve_local_generates_a_key_migrates_and_answers_health(tmp_path, env):
     port = _free_port()
     server = subprocess.Popen(
         [sys.executable, "-m", "appventory", "serve", "--local", "--port", str(port)],
-        cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     try:
         for _ in range(100):

@@ -121,8 +121,9 @@ def test_connect_to_an_unknown_tenant_is_refused_with_a_hint(tmp_path, env):
     assert result.returncode == 1
     login = env["APPVENTORY_LOGIN_URL"]
     [error, hint] = result.stderr.strip().splitlines()
-    assert error == (f"error: AADSTS90002: {login} does not know tenant "
-                     "00000000-0000-0000-0000-0000000000aa")  # fmt: skip
+    assert error == (
+        f"error: AADSTS90002: {login} does not know tenant 00000000-0000-0000-0000-0000000000aa"
+    )
     assert hint.startswith("hint: check the tenant id: Entra admin center > Overview")
     assert "login.microsoftonline.com" not in result.stderr and "re-add" not in result.stderr
 

@@ -170,9 +170,22 @@ def cursors() -> Iterator[Case]:
 
 
 BAD_KEYS = [
-    "", "%%%", "0", "-1", "1.5", " 1", "1 ", "1_0", "99999999999999999999", "9" * 5000, "\x001",
-    "1:2", "0x10", "NaN", "٣",
-]  # fmt: skip
+    "",
+    "%%%",
+    "0",
+    "-1",
+    "1.5",
+    " 1",
+    "1 ",
+    "1_0",
+    "99999999999999999999",
+    "9" * 5000,
+    "\x001",
+    "1:2",
+    "0x10",
+    "NaN",
+    "٣",
+]
 
 
 def ids() -> Iterator[Case]:
@@ -191,14 +204,22 @@ def ids() -> Iterator[Case]:
 
 def headers() -> Iterator[Case]:
     auths: list[str | bytes] = [
-        "Bearer", "Bearer  ", "bearer avt_x", "Bearer " + "a" * 10_000, "Basic Zm9vOmJhcg==",
-        "Bearer avt_\u00e9".encode("latin-1"), b"Bearer \xff\xfe", "Bearer avt_" + "x" * 500,
-    ]  # fmt: skip
+        "Bearer",
+        "Bearer  ",
+        "bearer avt_x",
+        "Bearer " + "a" * 10_000,
+        "Basic Zm9vOmJhcg==",
+        "Bearer avt_\u00e9".encode("latin-1"),
+        b"Bearer \xff\xfe",
+        "Bearer avt_" + "x" * 500,
+    ]
     for n, auth in enumerate(auths):
         yield Case(
-            f"authorization {n}", gql(ORG), token=False,
+            f"authorization {n}",
+            gql(ORG),
+            token=False,
             headers={"content-type": JSON, "authorization": auth},
-        )  # fmt: skip
+        )
     for accept in (
         "text/html",
         "*/*",
@@ -207,8 +228,12 @@ def headers() -> Iterator[Case]:
         "\u00e9".encode("latin-1"),
     ):
         yield Case(f"GET accept {accept!r}", method="GET", headers={"accept": accept})
-        yield Case(f"GET accept {accept!r} query", method="GET", path=f"/graphql?query={ORG}",
-                   headers={"accept": accept})  # fmt: skip
+        yield Case(
+            f"GET accept {accept!r} query",
+            method="GET",
+            path=f"/graphql?query={ORG}",
+            headers={"accept": accept},
+        )
     for method in ("PUT", "DELETE", "PATCH", "OPTIONS"):
         yield Case(f"{method} /graphql", gql(ORG), method=method, headers={"content-type": JSON})
         yield Case(f"{method} /slack/events", "x", method=method, path="/slack/events")
@@ -221,32 +246,57 @@ def headers() -> Iterator[Case]:
 SLACK_BODIES: list[tuple[str, str | bytes]] = [
     (FORM, "token=x&command=%2Fapps&text=&team_id=T1&user_id=U1&channel_id=C1"),
     (JSON, '{"type": "url_verification", "challenge": "c"}'),
-    (JSON, "{"), (JSON, "[1]"), (JSON, "null"), (JSON, '"x"'), (JSON, ""),
-    (FORM, "payload=%7B"), (FORM, "payload=%5B1%5D"), (FORM, "payload=null"), (FORM, "payload="),
-    (FORM, "payload=%FF%FE"), (FORM, b"\xff\xfe"), (FORM, "{not json"), ("text/plain", "x"),
-    (JSON, '{"type": "event_callback", "event": []}'), (JSON, '{"type": "block_actions"}'),
-    (FORM, "payload=" + "%5B" * 2000), (FORM, "a=1&" * 2000), (JSON, "[" * 2000),
-]  # fmt: skip
+    (JSON, "{"),
+    (JSON, "[1]"),
+    (JSON, "null"),
+    (JSON, '"x"'),
+    (JSON, ""),
+    (FORM, "payload=%7B"),
+    (FORM, "payload=%5B1%5D"),
+    (FORM, "payload=null"),
+    (FORM, "payload="),
+    (FORM, "payload=%FF%FE"),
+    (FORM, b"\xff\xfe"),
+    (FORM, "{not json"),
+    ("text/plain", "x"),
+    (JSON, '{"type": "event_callback", "event": []}'),
+    (JSON, '{"type": "block_actions"}'),
+    (FORM, "payload=" + "%5B" * 2000),
+    (FORM, "a=1&" * 2000),
+    (JSON, "[" * 2000),
+]
 # Signed by someone holding the signing secret, i.e. Slack: the guard still refuses what Bolt
 # cannot parse (not UTF-8, not a JSON object). What Slack signs and Bolt can parse is Bolt's.
 SIGNED = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 17, 18, 19}
 SLACK_HEADERS: list[dict[str, str | bytes]] = [
-    {}, {"x-slack-request-timestamp": "abc"}, {"x-slack-request-timestamp": ""},
+    {},
+    {"x-slack-request-timestamp": "abc"},
+    {"x-slack-request-timestamp": ""},
     {"x-slack-request-timestamp": "1e10", "x-slack-signature": "v0=" + "0" * 64},
     {"x-slack-request-timestamp": "9" * 5000, "x-slack-signature": "v0=" + "0" * 64},
     {"x-slack-signature": "v0=\u00e9".encode("latin-1")},
-    {"x-slack-signature": "v0=" + "g" * 64}, {"x-slack-signature": ""},
-]  # fmt: skip
+    {"x-slack-signature": "v0=" + "g" * 64},
+    {"x-slack-signature": ""},
+]
 
 
 def slack() -> Iterator[Case]:
     for n, (content_type, body) in enumerate(SLACK_BODIES):
         for m, extra in enumerate(SLACK_HEADERS):
-            yield Case(f"slack {n} headers {m}", body, path="/slack/events",
-                       headers={"content-type": content_type, **extra})  # fmt: skip
+            yield Case(
+                f"slack {n} headers {m}",
+                body,
+                path="/slack/events",
+                headers={"content-type": content_type, **extra},
+            )
         if n in SIGNED:
-            yield Case(f"slack {n} signed", body, path="/slack/events", sign=True,
-                       headers={"content-type": content_type})  # fmt: skip
+            yield Case(
+                f"slack {n} signed",
+                body,
+                path="/slack/events",
+                sign=True,
+                headers={"content-type": content_type},
+            )
 
 
 CASES = [*bodies(), *documents(), *cursors(), *ids(), *headers(), *slack()]
@@ -277,8 +327,13 @@ async def _seed(token: str) -> None:
         organization_id=found.organization_id, tenant_id="aaaaaaaa-0000-0000-0000-000000000001"
     )
     user = records.User(entra_id="u-1", display_name="Ada")
-    app = records.App(entra_id="sp-1", app_id="app-1", display_name="App",
-                      owner_tenant_id="vendor", principal_type="Application")  # fmt: skip
+    app = records.App(
+        entra_id="sp-1",
+        app_id="app-1",
+        display_name="App",
+        owner_tenant_id="vendor",
+        principal_type="Application",
+    )
     await inventory.upsert_users(connection_id=conn.id, users=[user], seen_at=SEEN)
     await inventory.upsert_apps(connection_id=conn.id, apps=[app], seen_at=SEEN)
 

@@ -51,8 +51,6 @@ def web_settings(database_url: str, **overrides: Any) -> Settings:
     return Settings(_env_file=None, **values)
 
 
-
-
 @dataclass
 class Web:
     http: httpx.AsyncClient

@@ -59,7 +59,10 @@ def test_bad_settings_name_the_variable_in_one_line(clean_env, env, expected):
 @pytest.mark.parametrize(
     ("given", "stored"),
     [
-        ("postgresql://app@db.internal:5432/appventory", "postgres://app@db.internal:5432/appventory"),
+        (
+            "postgresql://app@db.internal:5432/appventory",
+            "postgres://app@db.internal:5432/appventory",
+        ),
         ("postgres://app@db.internal/appventory", "postgres://app@db.internal/appventory"),
         ("sqlite://data/appventory.sqlite3", "sqlite://data/appventory.sqlite3"),
     ],

@@ -25,8 +25,6 @@ async def _get(settings: Settings, *paths: str) -> list[httpx.Response]:
             return [await client.get(path) for path in paths]
 
 
-
-
 async def test_healthz_and_readyz_on_a_migrated_database(database_url):
     settings = Settings(_env_file=None, secret_key=generate_key(), database_url=database_url)
     health, ready = await _get(settings, "/healthz", "/readyz")

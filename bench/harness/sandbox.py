@@ -47,18 +47,29 @@ class SandboxProcess:
         prefix = [str(exe)] if exe.exists() else [sys.executable, "-m", "appventory"]
         p = self.params
         return [
-            *prefix, "sandbox",
-            "--port", str(self.port),
-            "--seed", str(p.seed),
-            "--users", str(p.users),
-            "--apps", str(p.apps),
-            "--signins-per-user-per-day", f"{p.signins_per_user_per_day:g}",
-            "--days", str(p.days),
-            "--latency-ms", f"{p.latency_ms:g}",
-            "--latency-sigma", f"{p.latency_sigma:g}",
-            "--time-scale", f"{p.time_scale:g}",
-            "--empty-page-rate", f"{p.empty_page_rate:g}",
-        ]  # fmt: skip
+            *prefix,
+            "sandbox",
+            "--port",
+            str(self.port),
+            "--seed",
+            str(p.seed),
+            "--users",
+            str(p.users),
+            "--apps",
+            str(p.apps),
+            "--signins-per-user-per-day",
+            f"{p.signins_per_user_per_day:g}",
+            "--days",
+            str(p.days),
+            "--latency-ms",
+            f"{p.latency_ms:g}",
+            "--latency-sigma",
+            f"{p.latency_sigma:g}",
+            "--time-scale",
+            f"{p.time_scale:g}",
+            "--empty-page-rate",
+            f"{p.empty_page_rate:g}",
+        ]
 
     def start(self) -> None:
         started = time.perf_counter()

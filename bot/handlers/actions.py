@@ -63,41 +63,59 @@ async def page(ack, action: dict, respond, services: BotServices, organization_i
     state = json.loads(action.get("value") or "{}")
     view = state.get("v") if state.get("v") in app_messages.VIEWS else "all"
     found = await inventory.page(
-        organization_id=organization_id, view=view,
+        organization_id=organization_id,
+        view=view,
         search=str(state.get("q") or "")[: app_messages.SEARCH_LIMIT],
-        offset=int(state.get("o") or 0), now=services.now(), active_days=services.active_days,
+        offset=int(state.get("o") or 0),
+        now=services.now(),
+        active_days=services.active_days,
         inactive_days=services.inactive_days,
-    )  # fmt: skip
+    )
     await respond(replace_original=True, **app_messages.app_list(found))
 
 
 async def stage_button(
-    ack, action: dict, body: dict, client, services: BotServices,
-    organization_id: uuid.UUID, actor: records.Actor,
-) -> None:  # fmt: skip
+    ack,
+    action: dict,
+    body: dict,
+    client,
+    services: BotServices,
+    organization_id: uuid.UUID,
+    actor: records.Actor,
+) -> None:
     """Approve / Monitor / Reject: open the dialog with an optional note."""
     await ack()
     stage = clean_stage(action["action_id"].split(":", 1)[1])
-    await services.admins.require(client, user_id=actor.id or "", team_id=team_of(body),
-                                  what="change an app's stage")  # fmt: skip
+    await services.admins.require(
+        client, user_id=actor.id or "", team_id=team_of(body), what="change an app's stage"
+    )
     app = await app_of(services, organization_id, action.get("value"))
     container = body.get("container") or {}
-    origin = {"r": body.get("response_url"), "e": bool(container.get("is_ephemeral")),
-              "h": container.get("type") == "view"}  # fmt: skip
+    origin = {
+        "r": body.get("response_url"),
+        "e": bool(container.get("is_ephemeral")),
+        "h": container.get("type") == "view",
+    }
     view = stages.stage_modal(app, stage=stage, origin=origin)
     await client.views_open(trigger_id=body["trigger_id"], view=view)
 
 
 async def stage_note(
-    ack, view: dict, body: dict, client, services: BotServices,
-    organization_id: uuid.UUID, actor: records.Actor,
-) -> None:  # fmt: skip
+    ack,
+    view: dict,
+    body: dict,
+    client,
+    services: BotServices,
+    organization_id: uuid.UUID,
+    actor: records.Actor,
+) -> None:
     """The dialog's submit: check, set the stage with the note, say so where it was clicked."""
     meta = json.loads(view.get("private_metadata") or "{}")
     try:
         stage = clean_stage(str(meta.get("stage")))
-        await services.admins.require(client, user_id=actor.id or "", team_id=team_of(body),
-                                      what="change an app's stage")  # fmt: skip
+        await services.admins.require(
+            client, user_id=actor.id or "", team_id=team_of(body), what="change an app's stage"
+        )
         app = await app_of(services, organization_id, meta.get("app"))
     except (Refused, NotFound, ValueError) as exc:  # shown in the dialog; nothing changes
         await ack(response_action="errors", errors={"note": str(exc)[:300]})
@@ -106,9 +124,13 @@ async def stage_note(
     values = (view.get("state") or {}).get("values") or {}
     note = ((values.get("note") or {}).get("text") or {}).get("value")
     event = await insights.set_stage(
-        organization_id=organization_id, app_id=app.id, stage=stage, actor=actor, note=note,
+        organization_id=organization_id,
+        app_id=app.id,
+        stage=stage,
+        actor=actor,
+        note=note,
         now=services.now(),
-    )  # fmt: skip
+    )
     said = stages.stage_set(
         app_name=app.name, stage=stage, actor_id=actor.id, note=note, changed=event is not None
     )
@@ -118,52 +140,84 @@ async def stage_note(
             {**said, "response_type": kind, "replace_original": False}
         )
     if meta.get("h"):  # decided from the Home tab: show it without that app waiting
-        await home.publish(client, services=services, organization_id=organization_id,
-                           user_id=actor.id or "")  # fmt: skip
+        await home.publish(
+            client, services=services, organization_id=organization_id, user_id=actor.id or ""
+        )
 
 
 async def retry(
-    ack, action: dict, body: dict, respond, services: BotServices,
-    organization_id: uuid.UUID, actor: records.Actor,
-) -> None:  # fmt: skip
+    ack,
+    action: dict,
+    body: dict,
+    respond,
+    services: BotServices,
+    organization_id: uuid.UUID,
+    actor: records.Actor,
+) -> None:
     """Retry sync (an alert's button) and the Sync buttons of several tenants."""
     await ack()
     tenant = pick(await live(organization_id), action.get("value"))
     place = where(body)
     await start(
-        services, organization_id=organization_id, actor=actor, tenant=tenant,
-        team_id=place["team_id"], channel_id=place["channel_id"],
-        response_url=place["response_url"], respond=partial(respond, replace_original=False),
-    )  # fmt: skip
+        services,
+        organization_id=organization_id,
+        actor=actor,
+        tenant=tenant,
+        team_id=place["team_id"],
+        channel_id=place["channel_id"],
+        response_url=place["response_url"],
+        respond=partial(respond, replace_original=False),
+    )
 
 
 async def regrant(
-    ack, action: dict, body: dict, respond, client, services: BotServices,
-    organization_id: uuid.UUID, actor: records.Actor,
-) -> None:  # fmt: skip
+    ack,
+    action: dict,
+    body: dict,
+    respond,
+    client,
+    services: BotServices,
+    organization_id: uuid.UUID,
+    actor: records.Actor,
+) -> None:
     """Re-grant consent (an alert's button): a fresh consent link, for admins."""
     await ack()
-    await services.admins.require(client, user_id=actor.id or "", team_id=team_of(body),
-                                  what="re-grant consent")  # fmt: skip
+    await services.admins.require(
+        client, user_id=actor.id or "", team_id=team_of(body), what="re-grant consent"
+    )
     tenant = pick(await live(organization_id), action.get("value"))
     url = await consent.begin(
-        config=services.consent_config(), organization_id=organization_id, actor=actor,
-        now=services.now(), tenant_hint=tenant.tenant_id, context=where(body),
-    )  # fmt: skip
+        config=services.consent_config(),
+        organization_id=organization_id,
+        actor=actor,
+        now=services.now(),
+        tenant_hint=tenant.tenant_id,
+        context=where(body),
+    )
     await respond(replace_original=False, **connect_messages.consent_link(url, tenant=tenant))
 
 
 async def remove(
-    ack, action: dict, body: dict, respond, client, services: BotServices,
-    organization_id: uuid.UUID, actor: records.Actor,
-) -> None:  # fmt: skip
+    ack,
+    action: dict,
+    body: dict,
+    respond,
+    client,
+    services: BotServices,
+    organization_id: uuid.UUID,
+    actor: records.Actor,
+) -> None:
     """Disconnect (after Slack's confirmation dialog)."""
     await ack()
-    await services.admins.require(client, user_id=actor.id or "", team_id=team_of(body),
-                                  what="disconnect a tenant")  # fmt: skip
-    gone = await connections.disconnect(organization_id=organization_id,
-                                        tenant_id=action.get("value") or "", actor=actor,
-                                        now=services.now())  # fmt: skip
+    await services.admins.require(
+        client, user_id=actor.id or "", team_id=team_of(body), what="disconnect a tenant"
+    )
+    gone = await connections.disconnect(
+        organization_id=organization_id,
+        tenant_id=action.get("value") or "",
+        actor=actor,
+        now=services.now(),
+    )
     await respond(replace_original=True, **connect_messages.disconnected(gone, actor=actor))
 
 

@@ -15,10 +15,14 @@ def view(name: str) -> Callable[[Invocation], Awaitable[None]]:
 
     async def handler(inv: Invocation) -> None:
         page = await inventory.page(
-            organization_id=inv.organization_id, view=name,
-            search=" ".join(inv.args)[:SEARCH_LIMIT], offset=0, now=inv.now(),
-            active_days=inv.services.active_days, inactive_days=inv.services.inactive_days,
-        )  # fmt: skip
+            organization_id=inv.organization_id,
+            view=name,
+            search=" ".join(inv.args)[:SEARCH_LIMIT],
+            offset=0,
+            now=inv.now(),
+            active_days=inv.services.active_days,
+            inactive_days=inv.services.inactive_days,
+        )
         await inv.respond(**messages.app_list(page))
 
     handler.__name__ = f"apps_{name.replace('-', '_')}"
@@ -32,14 +36,19 @@ async def by_name(inv: Invocation) -> None:
         return
     name, services = " ".join(inv.args)[:SEARCH_LIMIT], inv.services
     found = await inventory.find(
-        organization_id=inv.organization_id, name=name, now=inv.now(),
+        organization_id=inv.organization_id,
+        name=name,
+        now=inv.now(),
         active_days=services.active_days,
-    )  # fmt: skip
+    )
     if len(found) != 1:
         await inv.respond(**messages.matches(found, search=name))
         return
     detail = await inventory.detail(
-        organization_id=inv.organization_id, app_id=found[0].id, now=inv.now(),
-        active_days=services.active_days, inactive_days=services.inactive_days,
-    )  # fmt: skip
+        organization_id=inv.organization_id,
+        app_id=found[0].id,
+        now=inv.now(),
+        active_days=services.active_days,
+        inactive_days=services.inactive_days,
+    )
     await inv.respond(**messages.app_detail(detail))

@@ -94,9 +94,11 @@ async def channel(inv: Invocation) -> None:
         return
     target = named.group(1) if named else inv.channel_id or ""
     await slack_store.set_alert_channel(
-        organization_id=inv.organization_id, team_id=inv.team_id, channel_id=target,
+        organization_id=inv.organization_id,
+        team_id=inv.team_id,
+        channel_id=target,
         actor=inv.actor,
-    )  # fmt: skip
+    )
     note = messages.alert_channel_set(channel_id=target, actor=inv.actor)
     try:
         await inv.client.chat_postMessage(channel=target, **note)

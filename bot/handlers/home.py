@@ -12,23 +12,24 @@ from bot.messages import home as messages
 from bot.services import BotServices
 
 
-async def home_opened(event: dict, client, services: BotServices,
-                      organization_id: uuid.UUID | None) -> None:  # fmt: skip
+async def home_opened(
+    event: dict, client, services: BotServices, organization_id: uuid.UUID | None
+) -> None:
     """Publish this person's Home view: connections, last sync, apps, shadow IT to review."""
     if event.get("tab", "home") != "home":
         return
-    await publish(client, services=services, organization_id=organization_id,
-                  user_id=event["user"])  # fmt: skip
+    await publish(client, services=services, organization_id=organization_id, user_id=event["user"])
 
 
-async def publish(client, *, services: BotServices, organization_id: uuid.UUID | None,
-                  user_id: str) -> None:  # fmt: skip
+async def publish(
+    client, *, services: BotServices, organization_id: uuid.UUID | None, user_id: str
+) -> None:
     """Publish a person's Home view (also after they decide on an app there)."""
     overview = None
     if organization_id is not None:
         overview = await inventory.overview(
             organization_id=organization_id, now=services.now(), active_days=services.active_days
-        )  # fmt: skip
+        )
     view = messages.home(overview, now=services.now(), admins=services.admins.who())
     await client.views_publish(user_id=user_id, view=view)
 

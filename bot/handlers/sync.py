@@ -32,22 +32,35 @@ async def start(
     if services.runner is None:
         raise SettingsError("APPVENTORY_ENTRA_CLIENT_ID and _SECRET are needed to sync")
     run, queued = await request_sync(
-        organization_id=organization_id, actor=actor, runner=services.runner,
-        tenant_id=tenant.tenant_id, full=full, trigger=trigger,
-    )  # fmt: skip
+        organization_id=organization_id,
+        actor=actor,
+        runner=services.runner,
+        tenant_id=tenant.tenant_id,
+        full=full,
+        trigger=trigger,
+    )
     if not queued:
-        await respond(**messages.already_running(run, now=services.now(),
-                                                 tenant_name=tenant.tenant_name))  # fmt: skip
+        await respond(
+            **messages.already_running(run, now=services.now(), tenant_name=tenant.tenant_name)
+        )
         return run
     message = await progress.post(
-        services, report=run, team_id=team_id, channel_id=channel_id, response_url=response_url,
+        services,
+        report=run,
+        team_id=team_id,
+        channel_id=channel_id,
+        response_url=response_url,
         tenant_name=tenant.tenant_name,
-    )  # fmt: skip
+    )
     services.background.spawn(
-        progress.watch(services, organization_id=organization_id, message=message,
-                       tenant_name=tenant.tenant_name),
+        progress.watch(
+            services,
+            organization_id=organization_id,
+            message=message,
+            tenant_name=tenant.tenant_name,
+        ),
         name=f"watch-sync-{run.id}",
-    )  # fmt: skip
+    )
     return run
 
 
@@ -59,11 +72,16 @@ async def sync(inv: Invocation) -> None:
         await inv.respond(**messages.choose_tenant(found))
         return
     await start(
-        inv.services, organization_id=inv.organization_id, actor=inv.actor,
-        tenant=pick(found, " ".join(words) or None), team_id=inv.team_id,
-        channel_id=inv.channel_id, response_url=inv.response_url, respond=inv.respond,
+        inv.services,
+        organization_id=inv.organization_id,
+        actor=inv.actor,
+        tenant=pick(found, " ".join(words) or None),
+        team_id=inv.team_id,
+        channel_id=inv.channel_id,
+        response_url=inv.response_url,
+        respond=inv.respond,
         full=len(words) < len(inv.args),
-    )  # fmt: skip
+    )
 
 
 async def history(inv: Invocation) -> None:

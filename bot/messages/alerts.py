@@ -28,15 +28,16 @@ def sync_failed(report: records.SyncReport, *, tenant_name: str | None) -> block
         blocks.section(f":rotating_light: *Sync of {name} failed*\n`{code}` {error}"),
         blocks.section(f":bulb: {hint}"),
         blocks.actions(
-            blocks.button("Retry sync", action_id="sync_retry", value=report.tenant_id,
-                          style="primary"),
+            blocks.button(
+                "Retry sync", action_id="sync_retry", value=report.tenant_id, style="primary"
+            ),
             blocks.button("Re-grant consent", action_id="consent_regrant", value=report.tenant_id),
             block_id=f"failed:{report.tenant_id}",
         ),
         blocks.context(
             "I post this once per failure streak, and a short note when syncing works again."
         ),
-    ]  # fmt: skip
+    ]
     return blocks.message(f"Sync of {name} failed: {error}", body)
 
 
@@ -69,10 +70,9 @@ def _shadow_app(event: InsightEvent) -> list:
     verified = "" if d.get("verified_publisher") else " (unverified)"
     head = f":detective: *{escape(event.app_name)}* · {escape(publisher)}{verified}"
     buttons = [
-        blocks.button(label, action_id=f"stage:{stage.value}", value=str(event.app_id),
-                      style=style)
+        blocks.button(label, action_id=f"stage:{stage.value}", value=str(event.app_id), style=style)
         for stage, label, style in DECISIONS
-    ]  # fmt: skip
+    ]
     return [
         blocks.section(f"{head}\n{_evidence(event)}"),
         blocks.actions(*buttons, block_id=f"stage:{event.app_id}"),

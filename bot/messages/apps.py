@@ -48,8 +48,11 @@ STAGE = {
     AppStage.REJECTED: ":no_entry: rejected",
     AppStage.RETIRED: ":file_cabinet: retired",
 }
-DECISIONS = ((AppStage.APPROVED, "Approve", "primary"), (AppStage.MONITORED, "Monitor", None),
-             (AppStage.REJECTED, "Reject", "danger"))  # fmt: skip
+DECISIONS = (
+    (AppStage.APPROVED, "Approve", "primary"),
+    (AppStage.MONITORED, "Monitor", None),
+    (AppStage.REJECTED, "Reject", "danger"),
+)
 REASONS = {
     ShadowReason.USER_CONSENT: "users consented on their own",
     ShadowReason.UNASSIGNED_USE: "used without an assignment",
@@ -114,14 +117,16 @@ def evidence(shadow: ShadowApp) -> str:
     """Why an app is shadow IT: how it got in, who, which scopes, since when."""
     lines = [", ".join(REASONS[r] for r in shadow.reasons)]
     if shadow.consenting_users:
-        who = blocks.names([u.name or u.entra_id for u in shadow.consented_by],
-                           total=shadow.consenting_users)  # fmt: skip
+        who = blocks.names(
+            [u.name or u.entra_id for u in shadow.consented_by], total=shadow.consenting_users
+        )
         lines.append(f"consented by {who}")
     if shadow.scopes:
         lines.append("scopes " + ", ".join(f"`{escape(s)}`" for s in shadow.scopes[:12]))
     if shadow.unassigned_users:
-        who = blocks.names([u.name or u.entra_id for u in shadow.unassigned_sample],
-                           total=shadow.unassigned_users)  # fmt: skip
+        who = blocks.names(
+            [u.name or u.entra_id for u in shadow.unassigned_sample], total=shadow.unassigned_users
+        )
         lines.append(f"used unassigned by {who}")
     lines.append(f"first seen {shadow.first_seen_at:%Y-%m-%d}")
     return "\n".join(lines)
@@ -151,8 +156,9 @@ def _problem_item(item: Problem) -> list:
 
 
 def _waste_item(item: LicenseWaste) -> list:
-    idle = blocks.names([u.name or u.entra_id for u in item.inactive_users],
-                        total=item.inactive_seats)  # fmt: skip
+    idle = blocks.names(
+        [u.name or u.entra_id for u in item.inactive_users], total=item.inactive_seats
+    )
     text = (
         f":money_with_wings: *{escape(item.app.name)}*: {item.inactive_seats:,} of "
         f"{item.assigned_users:,} seats unused · {item.in_grace:,} too new to tell · waste "
@@ -199,8 +205,9 @@ def app_list(page: AppPage) -> blocks.Message:
     where = f"{first:,} to {last:,} of {page.total:,}"
     body.append(blocks.context(f"{where} · `/apps NAME` for details"))
     body += _nav(page)
-    return blocks.message(f"{title}: {first} to {last} of {page.total}", body,
-                          response_type="ephemeral")  # fmt: skip
+    return blocks.message(
+        f"{title}: {first} to {last} of {page.total}", body, response_type="ephemeral"
+    )
 
 
 def _origin(app: AppSummary) -> str:
@@ -212,8 +219,10 @@ def _origin(app: AppSummary) -> str:
 def _history(entries: Sequence[StageChangeEntry]) -> str:
     lines = []
     for e in entries[-8:]:
-        by = f"<@{e.actor.id}>" if e.actor.type == "slack_user" and e.actor.id else (
-            escape(e.actor.name or e.actor.type.value)
+        by = (
+            f"<@{e.actor.id}>"
+            if e.actor.type == "slack_user" and e.actor.id
+            else (escape(e.actor.name or e.actor.type.value))
         )
         note = f" · “{escape(e.note)}”" if e.note else ""
         lines.append(f"{e.at:%Y-%m-%d} {stage_label(e.to_stage)} by {by}{note}")

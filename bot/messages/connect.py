@@ -38,8 +38,10 @@ def missing_of(connection: records.Connection) -> tuple[str, ...]:
 
 def consent_link(url: str, *, tenant: records.Connection | None = None) -> blocks.Message:
     """The button to Microsoft's admin consent (new tenant, or refresh of an existing one)."""
-    what = f"Re-grant admin consent for *{tenant_name(tenant)}*" if tenant else (
-        "*Connect a Microsoft 365 tenant*"
+    what = (
+        f"Re-grant admin consent for *{tenant_name(tenant)}*"
+        if tenant
+        else ("*Connect a Microsoft 365 tenant*")
     )
     text = (
         f"{what}\nAn Entra *Global Administrator* (or Privileged Role Administrator) opens the "
@@ -50,11 +52,12 @@ def consent_link(url: str, *, tenant: records.Connection | None = None) -> block
         blocks.section(text),
         blocks.section(f"It asks for:\n{needed}"),
         blocks.actions(
-            blocks.button("Grant admin consent", action_id="consent_open", url=url,
-                          style="primary"),
+            blocks.button(
+                "Grant admin consent", action_id="consent_open", url=url, style="primary"
+            ),
         ),
         blocks.context("The link works once, for 10 minutes. The result is posted here."),
-    ]  # fmt: skip
+    ]
     return blocks.message("Grant AppVentory admin consent", body, response_type="ephemeral")
 
 
@@ -86,8 +89,9 @@ def status(connections: Sequence[records.Connection], *, now: dt.datetime) -> bl
         body += [*_connection(connection, now=now), blocks.divider()]
     if len(connections) > 15:
         body.append(blocks.context(f"and {len(connections) - 15} more"))
-    return blocks.message(f"{blocks.count(len(connections), 'tenant')}", body,
-                          response_type="ephemeral")  # fmt: skip
+    return blocks.message(
+        f"{blocks.count(len(connections), 'tenant')}", body, response_type="ephemeral"
+    )
 
 
 def connected(check: TenantCheck, *, actor: records.Actor, run_started: bool) -> blocks.Message:

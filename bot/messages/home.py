@@ -56,8 +56,10 @@ def home(overview: Overview | None, *, now: dt.datetime, admins: str) -> dict:
     if not waiting:
         body.append(blocks.context("Nothing waiting. New shadow IT is also posted as an alert."))
     for item in waiting[:SHADOW_SHOWN]:
-        body += [blocks.section(f"*{escape(item.app.name)}*\n{evidence(item)}"),
-                 stage_buttons(item.app)]  # fmt: skip
+        body += [
+            blocks.section(f"*{escape(item.app.name)}*\n{evidence(item)}"),
+            stage_buttons(item.app),
+        ]
     if len(waiting) > SHADOW_SHOWN:
         body.append(blocks.context(f"and {len(waiting) - SHADOW_SHOWN:,} more: `/apps shadow`"))
     body.append(blocks.context(f"`/help` lists commands · changes are for {escape(admins)}"))

@@ -21,9 +21,13 @@ def stage_modal(app: AppSummary, *, stage: AppStage, origin: dict[str, Any]) -> 
         "block_id": "note",
         "optional": True,
         "label": {"type": "plain_text", "text": "Note (optional, kept in the activity trail)"},
-        "element": {"type": "plain_text_input", "action_id": "text", "multiline": True,
-                    "max_length": 500},
-    }  # fmt: skip
+        "element": {
+            "type": "plain_text_input",
+            "action_id": "text",
+            "multiline": True,
+            "max_length": 500,
+        },
+    }
     body = [blocks.section(f"{verb} *{escape(app.name)}*? It is {stage_label(app.stage)} now.")]
     view = blocks.surface(
         "modal",
@@ -48,4 +52,3 @@ def stage_set(
         said = f": “{escape(note)}”" if note else ""
         text = f"<@{actor_id}> set *{escape(app_name)}* to {stage_label(stage)}{said}"
     return blocks.message(text, [blocks.section(text)])
-

@@ -182,11 +182,12 @@ def choose_tenant(connections: Sequence[records.Connection]) -> blocks.Message:
     body = [blocks.section("Several tenants are connected. Which one should I sync?")]
     buttons = [
         blocks.button(
-            f"Sync {c.tenant_name or c.tenant_id}", action_id=f"sync_tenant:{c.tenant_id}",
+            f"Sync {c.tenant_name or c.tenant_id}",
+            action_id=f"sync_tenant:{c.tenant_id}",
             value=c.tenant_id,
         )
         for c in connections[:25]
-    ]  # fmt: skip
+    ]
     body.append(blocks.actions(*buttons))
     return blocks.message("Choose a tenant to sync", body, response_type="ephemeral")
 

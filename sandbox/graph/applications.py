@@ -27,16 +27,21 @@ def sp_resource(call: GraphCall) -> Resource:
     return SERVICE_PRINCIPAL_BETA if call.version == "beta" else SERVICE_PRINCIPAL
 
 
-def positional(records: Sequence[Any], render: Callable[[Any], dict[str, Any] | None],
-               ) -> Callable[[list[str] | None], Callable[[int], Items]]:
+def positional(
+    records: Sequence[Any],
+    render: Callable[[Any], dict[str, Any] | None],
+) -> Callable[[list[str] | None], Callable[[int], Items]]:
     """A source over an append-only list; render returns None for deleted entries."""
+
     def for_select(select: list[str] | None) -> Callable[[int], Items]:
         def items(start: int) -> Items:
             for j in range(start, len(records)):
                 record = render(records[j])
                 if record is not None:
                     yield j, record
+
         return items
+
     return for_select
 
 
@@ -48,9 +53,13 @@ def list_service_principals(call: GraphCall) -> dict[str, Any]:
     """GET /servicePrincipals."""
     call.caller.require(APPLICATIONS)
     tenant = call.caller.tenant
-    return list_response(call, resource=sp_resource(call), context="servicePrincipals",
-                         route=f"{call.version}/servicePrincipals",
-                         source=positional(tenant.apps, _live_app))
+    return list_response(
+        call,
+        resource=sp_resource(call),
+        context="servicePrincipals",
+        route=f"{call.version}/servicePrincipals",
+        source=positional(tenant.apps, _live_app),
+    )
 
 
 def find_service_principal(call: GraphCall, segment: str, key: str | None) -> App:
@@ -74,25 +83,36 @@ def find_service_principal(call: GraphCall, segment: str, key: str | None) -> Ap
 def get_service_principal(call: GraphCall, app: App) -> dict[str, Any]:
     """GET /servicePrincipals/{id}."""
     call.caller.require(APPLICATIONS)
-    return entity_response(call, app.record, resource=sp_resource(call),
-                           context="servicePrincipals")
+    return entity_response(
+        call, app.record, resource=sp_resource(call), context="servicePrincipals"
+    )
 
 
 def _assignments(call: GraphCall, app: App, *, outgoing: bool) -> dict[str, Any]:
     call.caller.require(APPLICATIONS)
     tenant = call.caller.tenant
-    items = [a for a in tenant.assignments
-             if (a.principal == app.sp_id if outgoing else a.resource is app)]
+    items = [
+        a
+        for a in tenant.assignments
+        if (a.principal == app.sp_id if outgoing else a.resource is app)
+    ]
 
     def render(item: Assignment) -> dict[str, Any] | None:
-        live = item.removed_at is None and item.resource.is_live and (
-            item.principal_type != "User" or tenant.is_live_user(int(item.principal)))
+        live = (
+            item.removed_at is None
+            and item.resource.is_live
+            and (item.principal_type != "User" or tenant.is_live_user(int(item.principal)))
+        )
         return assignment_record(tenant, item) if live else None
+
     name = "appRoleAssignments" if outgoing else "appRoleAssignedTo"
-    return list_response(call, resource=ASSIGNMENT,
-                         context=f"servicePrincipals('{app.sp_id}')/{name}",
-                         route=f"servicePrincipals/{app.sp_id}/{name}",
-                         source=positional(items, render))
+    return list_response(
+        call,
+        resource=ASSIGNMENT,
+        context=f"servicePrincipals('{app.sp_id}')/{name}",
+        route=f"servicePrincipals/{app.sp_id}/{name}",
+        source=positional(items, render),
+    )
 
 
 def list_assigned_to(call: GraphCall, app: App) -> dict[str, Any]:
@@ -121,10 +141,18 @@ def list_grants(call: GraphCall, app: App | None = None) -> dict[str, Any]:
     call.caller.require(GRANTS)
     tenant = call.caller.tenant
     grants = tenant.grants if app is None else [g for g in tenant.grants if g.client is app]
-    context = "oauth2PermissionGrants" if app is None else (
-        f"servicePrincipals('{app.sp_id}')/oauth2PermissionGrants")
-    return list_response(call, resource=GRANT, context=context, route=context,
-                         source=positional(grants, lambda g: grant_record(tenant, g)))
+    context = (
+        "oauth2PermissionGrants"
+        if app is None
+        else (f"servicePrincipals('{app.sp_id}')/oauth2PermissionGrants")
+    )
+    return list_response(
+        call,
+        resource=GRANT,
+        context=context,
+        route=context,
+        source=positional(grants, lambda g: grant_record(tenant, g)),
+    )
 
 
 def get_grant(call: GraphCall, key: str) -> dict[str, Any]:

@@ -18,12 +18,16 @@ from sandbox.graph.query import check_page_size, project, resolve_select
 from sandbox.graph.users import require_premium
 
 SIGN_IN = Resource("signIn", SIGNIN_PROPERTIES)
-_ACTIVITY_KINDS = ("lastSignInActivity", "delegatedClientSignInActivity",
-                   "delegatedResourceSignInActivity",
-                   "applicationAuthenticationClientSignInActivity",
-                   "applicationAuthenticationResourceSignInActivity")
-APP_ACTIVITY = Resource("servicePrincipalSignInActivity",
-                        frozenset({"id", "appId", *_ACTIVITY_KINDS}))
+_ACTIVITY_KINDS = (
+    "lastSignInActivity",
+    "delegatedClientSignInActivity",
+    "delegatedResourceSignInActivity",
+    "applicationAuthenticationClientSignInActivity",
+    "applicationAuthenticationResourceSignInActivity",
+)
+APP_ACTIVITY = Resource(
+    "servicePrincipalSignInActivity", frozenset({"id", "appId", *_ACTIVITY_KINDS})
+)
 PAGE = 1000  # default and maximum page size for sign-ins
 DAY = 86_400.0
 
@@ -46,8 +50,7 @@ def list_sign_ins(call: GraphCall) -> dict[str, Any]:
     select = resolve_select(call.query.select, properties=SIGN_IN.properties, entity="signIn")
     top = call.query.top
     check_page_size(top, maximum=PAGE)
-    keep, bound = compile_filter(call.query.filter, properties=SIGN_IN.properties,
-                                 entity="signIn")
+    keep, bound = compile_filter(call.query.filter, properties=SIGN_IN.properties, entity="signIn")
     pager = Pager(call, "auditLogs/signIns")
     cursor = _start(call, pager)
     retention = call.now - call.sandbox.config.signin_retention_days * DAY
@@ -57,8 +60,7 @@ def list_sign_ins(call: GraphCall) -> dict[str, Any]:
         body["@odata.nextLink"] = pager.next_link(Cursor(cursor.position, True))
         body["value"] = []
         return body
-    found, position = collect(_items(call, cursor.position, low, high), size=top or PAGE,
-                              keep=keep)
+    found, position = collect(_items(call, cursor.position, low, high), size=top or PAGE, keep=keep)
     if position is not None:
         body["@odata.nextLink"] = pager.next_link(Cursor(position, False))
     body["value"] = [project(r, select) if select else r for r in found]
@@ -88,13 +90,12 @@ def get_sign_in(call: GraphCall, key: str) -> dict[str, Any]:
     call.caller.require(SIGN_INS)
     require_premium(call)
     retention = call.now - call.sandbox.config.signin_retention_days * DAY
-    for _, record in _items(call, -(len(call.caller.tenant.signins.overlay) + 1),
-                            retention, call.now + 1):
+    for _, record in _items(
+        call, -(len(call.caller.tenant.signins.overlay) + 1), retention, call.now + 1
+    ):
         if record["id"] == key.lower():
-            return {"@odata.context": call.context_url("auditLogs/signIns", entity=True),
-                    **record}
+            return {"@odata.context": call.context_url("auditLogs/signIns", entity=True), **record}
     raise not_found(key)
-
 
 
 def list_app_activity(call: GraphCall) -> dict[str, Any]:
@@ -110,12 +111,18 @@ def list_app_activity(call: GraphCall) -> dict[str, Any]:
         hit = last[app.sp_id]
         seen = {"lastSignInDateTime": iso(hit.time), "lastSignInRequestId": signin_id(log, hit)}
         empty = {"lastSignInDateTime": None, "lastSignInRequestId": None}
-        record: dict[str, Any] = {"id": base64.b64encode(app.app_id.encode()).decode(),
-                                  "appId": app.app_id}
+        record: dict[str, Any] = {
+            "id": base64.b64encode(app.app_id.encode()).decode(),
+            "appId": app.app_id,
+        }
         for kind in _ACTIVITY_KINDS:
             record[kind] = seen if kind in _ACTIVITY_KINDS[:2] else empty
         return record
-    return list_response(call, resource=APP_ACTIVITY,
-                         context="reports/servicePrincipalSignInActivities",
-                         route="reports/servicePrincipalSignInActivities",
-                         source=positional(apps, render))
+
+    return list_response(
+        call,
+        resource=APP_ACTIVITY,
+        context="reports/servicePrincipalSignInActivities",
+        route="reports/servicePrincipalSignInActivities",
+        source=positional(apps, render),
+    )

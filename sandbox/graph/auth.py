@@ -14,16 +14,27 @@ _READ_DIRECTORY = ("Directory.Read.All", "Directory.ReadWrite.All")
 
 # Application permissions that allow each endpoint (docs/graph.md#permissions).
 USERS = frozenset({"User.Read.All", "User.ReadWrite.All", "User.ReadBasic.All", *_READ_DIRECTORY})
-APPLICATIONS = frozenset({"Application.Read.All", "Application.ReadWrite.All",
-                          "Application.ReadWrite.OwnedBy", *_READ_DIRECTORY})
+APPLICATIONS = frozenset(
+    {
+        "Application.Read.All",
+        "Application.ReadWrite.All",
+        "Application.ReadWrite.OwnedBy",
+        *_READ_DIRECTORY,
+    }
+)
 USER_ASSIGNMENTS = frozenset({"AppRoleAssignment.ReadWrite.All", *_READ_DIRECTORY})
-GRANTS = frozenset({"DelegatedPermissionGrant.Read.All", "DelegatedPermissionGrant.ReadWrite.All",
-                    *_READ_DIRECTORY})
+GRANTS = frozenset(
+    {
+        "DelegatedPermissionGrant.Read.All",
+        "DelegatedPermissionGrant.ReadWrite.All",
+        *_READ_DIRECTORY,
+    }
+)
 SIGN_INS = frozenset({"AuditLog.Read.All"})
-ORGANIZATION = frozenset({"Organization.Read.All", "Organization.ReadWrite.All",
-                          *_READ_DIRECTORY})
-GROUPS = frozenset({"Group.Read.All", "Group.ReadWrite.All", "GroupMember.Read.All",
-                    *_READ_DIRECTORY})
+ORGANIZATION = frozenset({"Organization.Read.All", "Organization.ReadWrite.All", *_READ_DIRECTORY})
+GROUPS = frozenset(
+    {"Group.Read.All", "Group.ReadWrite.All", "GroupMember.Read.All", *_READ_DIRECTORY}
+)
 
 
 @dataclass(frozen=True)
@@ -62,8 +73,11 @@ def authenticate(sandbox: SandboxState, header: str | None) -> Caller:
         raise _unauthorized("Access token validation failure.")
     now = sandbox.clock.now()
     issued = float(claims.get("iat", 0))
-    if (float(claims.get("exp", 0)) <= now or float(claims.get("nbf", 0)) > now + CLOCK_SKEW
-            or issued < tenant.tokens_not_before):
+    if (
+        float(claims.get("exp", 0)) <= now
+        or float(claims.get("nbf", 0)) > now + CLOCK_SKEW
+        or issued < tenant.tokens_not_before
+    ):
         raise _unauthorized("Access token has expired or is not yet valid.")
     roles = claims.get("roles") or []
     return Caller(tenant, str(claims.get("appid", "")), frozenset(map(str, roles)))

@@ -40,12 +40,15 @@ class GraphCall:
         """The sandbox clock."""
         return self.sandbox.clock.now()
 
-    def context_url(self, context: str, select: list[str] | None = None, *,
-                    entity: bool = False) -> str:
+    def context_url(
+        self, context: str, select: list[str] | None = None, *, entity: bool = False
+    ) -> str:
         """@odata.context; it lists the $select properties, as Graph does."""
         suffix = f"({','.join(select)})" if select else ""
-        return (f"{self.ctx.base_url}/{self.version}/$metadata#{context}{suffix}"
-                f"{'/$entity' if entity else ''}")
+        return (
+            f"{self.ctx.base_url}/{self.version}/$metadata#{context}{suffix}"
+            f"{'/$entity' if entity else ''}"
+        )
 
 
 @dataclass(frozen=True)
@@ -66,12 +69,16 @@ def reject_unsupported(query: Query, *, delta: bool = False) -> None:
     """Options the directory refuses here ($skip always; $top/$orderby/$expand on delta)."""
     if query.has("$skip"):
         raise bad_request("'$skip' is not supported by the service.", "Request_BadRequest")
-    refused = ("$top", "$orderby", "$expand", "$search") if delta else ("$orderby", "$expand",
-                                                                        "$search")
+    refused = (
+        ("$top", "$orderby", "$expand", "$search") if delta else ("$orderby", "$expand", "$search")
+    )
     for option in refused:
         if query.has(option):
-            raise GraphError(400, "Request_UnsupportedQuery",
-                             f"The query option '{option}' is not supported for this request.")
+            raise GraphError(
+                400,
+                "Request_UnsupportedQuery",
+                f"The query option '{option}' is not supported for this request.",
+            )
 
 
 def count_allowed(call: GraphCall) -> bool:
@@ -83,18 +90,31 @@ def count_allowed(call: GraphCall) -> bool:
     return True
 
 
-def list_response(call: GraphCall, *, resource: Resource, context: str, route: str,
-                  source: Callable[[list[str] | None], Callable[[int], Items]],
-                  max_top: int = 999, default_top: int = 100, cap: int | None = None,
-                  odata_type: str | None = None) -> dict[str, Any]:
+def list_response(
+    call: GraphCall,
+    *,
+    resource: Resource,
+    context: str,
+    route: str,
+    source: Callable[[list[str] | None], Callable[[int], Items]],
+    max_top: int = 999,
+    default_top: int = 100,
+    cap: int | None = None,
+    odata_type: str | None = None,
+) -> dict[str, Any]:
     """A page of a directory collection with $select, $top, $filter, $count and paging."""
     reject_unsupported(call.query)
-    select = resolve_select(call.query.select, properties=resource.properties,
-                            entity=resource.entity, single_only=resource.single_only)
+    select = resolve_select(
+        call.query.select,
+        properties=resource.properties,
+        entity=resource.entity,
+        single_only=resource.single_only,
+    )
     top = call.query.top
     check_page_size(top, maximum=max_top)
-    keep, _ = compile_filter(call.query.filter, properties=resource.properties,
-                             entity=resource.entity)
+    keep, _ = compile_filter(
+        call.query.filter, properties=resource.properties, entity=resource.entity
+    )
     with_count = count_allowed(call)
     pager = Pager(call, route)
     fields = resource.fields(select)
@@ -112,10 +132,14 @@ def list_response(call: GraphCall, *, resource: Resource, context: str, route: s
     return body
 
 
-def entity_response(call: GraphCall, record: dict[str, Any], *, resource: Resource,
-                    context: str) -> dict[str, Any]:
+def entity_response(
+    call: GraphCall, record: dict[str, Any], *, resource: Resource, context: str
+) -> dict[str, Any]:
     """A single object with $select."""
-    select = resolve_select(call.query.select, properties=resource.properties,
-                            entity=resource.entity)
-    return {"@odata.context": call.context_url(context, select, entity=True),
-            **project(record, resource.fields(select))}
+    select = resolve_select(
+        call.query.select, properties=resource.properties, entity=resource.entity
+    )
+    return {
+        "@odata.context": call.context_url(context, select, entity=True),
+        **project(record, resource.fields(select)),
+    }

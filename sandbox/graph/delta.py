@@ -54,8 +54,15 @@ class DeltaFeed:
         current = self._round()
         body: dict[str, Any] = {"@odata.context": self.call.context_url(self.collection)}
         if current is None:  # $deltatoken=latest: no data, just a link for later
-            latest = Round(self._select(), "changes", 0, self.tenant.seq, self.tenant.seq,
-                           self.tenant.delta_epoch, filter=self.call.query.filter)
+            latest = Round(
+                self._select(),
+                "changes",
+                0,
+                self.tenant.seq,
+                self.tenant.seq,
+                self.tenant.delta_epoch,
+                filter=self.call.query.filter,
+            )
             body["@odata.deltaLink"] = self._link("delta", latest)
             body["value"] = []
             return body
@@ -65,16 +72,26 @@ class DeltaFeed:
         if next_round is not None:
             body["@odata.nextLink"] = self._link("dskip", next_round)
         else:
-            done = Round(current.select, "changes", 0, current.until, current.until,
-                         current.epoch, filter=current.filter)
+            done = Round(
+                current.select,
+                "changes",
+                0,
+                current.until,
+                current.until,
+                current.epoch,
+                filter=current.filter,
+            )
             body["@odata.deltaLink"] = self._link("delta", done)
         body["value"] = items
         return body
 
     def _select(self) -> list[str] | None:
-        select = resolve_select(self.call.query.select, properties=self.resource.properties,
-                                entity=self.resource.entity,
-                                single_only=self.resource.single_only)
+        select = resolve_select(
+            self.call.query.select,
+            properties=self.resource.properties,
+            entity=self.resource.entity,
+            single_only=self.resource.single_only,
+        )
         if select and "signInActivity" in select:
             # A reporting property: not tracked by delta.
             raise GraphError(501, "NotImplemented", "This operation target is not yet supported.")
@@ -92,26 +109,51 @@ class DeltaFeed:
             return None
         if token:
             previous = self._decode(token, "delta")
-            return Round(previous.select, "changes", 0, previous.since, self.tenant.seq,
-                         previous.epoch, minimal, filter=previous.filter)
-        return Round(self._select(), "full", 0, 0, self.tenant.seq, self.tenant.delta_epoch,
-                     filter=query.filter)
+            return Round(
+                previous.select,
+                "changes",
+                0,
+                previous.since,
+                self.tenant.seq,
+                previous.epoch,
+                minimal,
+                filter=previous.filter,
+            )
+        return Round(
+            self._select(),
+            "full",
+            0,
+            0,
+            self.tenant.seq,
+            self.tenant.delta_epoch,
+            filter=query.filter,
+        )
 
     def _decode(self, token: str, kind: str) -> Round:
         config = self.sandbox.config
-        lifetime = (config.delta_token_lifetime_seconds if kind == "delta"
-                    else config.skiptoken_lifetime_seconds)
+        lifetime = (
+            config.delta_token_lifetime_seconds
+            if kind == "delta"
+            else config.skiptoken_lifetime_seconds
+        )
         try:
             payload = self.sandbox.page_tokens.decode(token, now=self.call.now, lifetime=lifetime)
         except TokenExpired as exc:
             if kind == "dskip":
                 raise expired_skiptoken() from exc
-            raise GraphError(400, "syncStateNotFound", "The sync state generation is not found; "
-                             "the delta token has expired. Start a new full sync.") from exc
+            raise GraphError(
+                400,
+                "syncStateNotFound",
+                "The sync state generation is not found; "
+                "the delta token has expired. Start a new full sync.",
+            ) from exc
         except (TokenRejected, ValueError) as exc:
             raise invalid_skiptoken() from exc
-        if (payload.get("k") != kind or payload.get("t") != self.tenant.id
-                or payload.get("c") != self.collection):
+        if (
+            payload.get("k") != kind
+            or payload.get("t") != self.tenant.id
+            or payload.get("c") != self.collection
+        ):
             raise invalid_skiptoken()
         found = Round(**payload["r"])
         if found.epoch != self.tenant.delta_epoch:
@@ -121,14 +163,24 @@ class DeltaFeed:
     def _gone(self, select: list[str] | None) -> GraphError:
         keep = f"$select={','.join(select)}&" if select else ""
         location = f"{self.base}?{keep}$deltatoken="
-        return GraphError(410, "resyncRequired", "The delta token is no longer valid; the app "
-                          "must reset the sync state and run a full round.",
-                          headers={"Location": location})
+        return GraphError(
+            410,
+            "resyncRequired",
+            "The delta token is no longer valid; the app "
+            "must reset the sync state and run a full round.",
+            headers={"Location": location},
+        )
 
     def _link(self, kind: str, state: Round) -> str:
-        token = self.sandbox.page_tokens.encode({"k": kind, "t": self.tenant.id,
-                                                 "c": self.collection, "r": state.__dict__,
-                                                 "issued": self.call.now})
+        token = self.sandbox.page_tokens.encode(
+            {
+                "k": kind,
+                "t": self.tenant.id,
+                "c": self.collection,
+                "r": state.__dict__,
+                "issued": self.call.now,
+            }
+        )
         option = "$deltatoken" if kind == "delta" else "$skiptoken"
         return f"{self.base}?{option}={quote(token)}"
 
@@ -140,7 +192,7 @@ class DeltaFeed:
             chunk, position = self._full_chunk(state.position, size)
         else:
             entries = self._changes(state)
-            chunk = entries[state.position: state.position + size]
+            chunk = entries[state.position : state.position + size]
             position = state.position + size if state.position + size < len(entries) else None
         items = [self._render(key, deleted, fields, state) for key, deleted, fields in chunk]
         keep = _id_filter(state.filter, self.resource.entity)
@@ -177,7 +229,7 @@ class DeltaFeed:
     def _changes(self, state: Round) -> list[Entry]:
         """Changes since the token, merged per object, with some replayed (duplicates)."""
         merged: dict[int | str, tuple[bool, frozenset[str] | None]] = {}
-        for change in self.tenant.changes[state.since: state.until]:
+        for change in self.tenant.changes[state.since : state.until]:
             if change.collection == self.collection and self._visible(change, state.select):
                 _, fields = merged.get(change.key, (False, frozenset()))
                 both = None if fields is None or change.fields is None else fields | change.fields
@@ -193,8 +245,9 @@ class DeltaFeed:
         """With $select, only changes to selected properties make an object show up."""
         return change.fields is None or select is None or bool(change.fields & set(select))
 
-    def _render(self, key: int | str, deleted: bool, fields: frozenset[str] | None,
-                state: Round) -> dict[str, Any]:
+    def _render(
+        self, key: int | str, deleted: bool, fields: frozenset[str] | None, state: Round
+    ) -> dict[str, Any]:
         if self.collection == "users":
             object_id = self.tenant.users.user_id(int(key))
             reason = "changed"  # soft-deleted users can be restored for 30 days

@@ -11,20 +11,40 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
-JSON_TYPE = ("application/json;odata.metadata=minimal;odata.streaming=true;"
-             "IEEE754Compatible=false;charset=utf-8")
-DIAGNOSTIC = json.dumps({"ServerInfo": {"DataCenter": "Sandbox", "Slice": "E", "Ring": "5",
-                                        "ScaleUnit": "000", "RoleInstance": "SBX000001"}},
-                        separators=(",", ":"))
-WWW_AUTHENTICATE = ('Bearer realm="", authorization_uri="https://login.microsoftonline.com/'
-                    'common/oauth2/authorize", client_id="00000003-0000-0000-c000-000000000000"')
+JSON_TYPE = (
+    "application/json;odata.metadata=minimal;odata.streaming=true;"
+    "IEEE754Compatible=false;charset=utf-8"
+)
+DIAGNOSTIC = json.dumps(
+    {
+        "ServerInfo": {
+            "DataCenter": "Sandbox",
+            "Slice": "E",
+            "Ring": "5",
+            "ScaleUnit": "000",
+            "RoleInstance": "SBX000001",
+        }
+    },
+    separators=(",", ":"),
+)
+WWW_AUTHENTICATE = (
+    'Bearer realm="", authorization_uri="https://login.microsoftonline.com/'
+    'common/oauth2/authorize", client_id="00000003-0000-0000-c000-000000000000"'
+)
 
 
 class GraphError(Exception):
     """An error Graph answers with; rendered as {"error": {code, message, innerError}}."""
 
-    def __init__(self, status: int, code: str, message: str, *,
-                 headers: dict[str, str] | None = None, inner_code: str | None = None) -> None:
+    def __init__(
+        self,
+        status: int,
+        code: str,
+        message: str,
+        *,
+        headers: dict[str, str] | None = None,
+        inner_code: str | None = None,
+    ) -> None:
         super().__init__(f"{status} {code}: {message}")
         self.status, self.code, self.message = status, code, message
         self.headers = headers or {}
@@ -38,15 +58,19 @@ def bad_request(message: str, code: str = "BadRequest") -> GraphError:
 
 def not_found(key: str) -> GraphError:
     """404 for an unknown directory object id."""
-    return GraphError(404, "Request_ResourceNotFound",
-                      f"Resource '{key}' does not exist or one of its queried reference-property "
-                      "objects are not present.")
+    return GraphError(
+        404,
+        "Request_ResourceNotFound",
+        f"Resource '{key}' does not exist or one of its queried reference-property "
+        "objects are not present.",
+    )
 
 
 def access_denied() -> GraphError:
     """403 when the token's roles do not cover the call."""
-    return GraphError(403, "Authorization_RequestDenied",
-                      "Insufficient privileges to complete the operation.")
+    return GraphError(
+        403, "Authorization_RequestDenied", "Insufficient privileges to complete the operation."
+    )
 
 
 def unknown_segment(segment: str) -> GraphError:
@@ -71,16 +95,21 @@ class RequestContext:
 
     def headers(self) -> dict[str, str]:
         """Headers Graph puts on every response."""
-        return {"request-id": self.request_id, "client-request-id": self.client_request_id,
-                "x-ms-ags-diagnostic": DIAGNOSTIC, "OData-Version": "4.0",
-                "Strict-Transport-Security": "max-age=31536000",
-                "Cache-Control": "no-cache"}
+        return {
+            "request-id": self.request_id,
+            "client-request-id": self.client_request_id,
+            "x-ms-ags-diagnostic": DIAGNOSTIC,
+            "OData-Version": "4.0",
+            "Strict-Transport-Security": "max-age=31536000",
+            "Cache-Control": "no-cache",
+        }
 
     def error_body(self, code: str, message: str, inner_code: str | None = None) -> dict[str, Any]:
         """The documented error shape."""
         inner: dict[str, Any] = {
             "date": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S"),
-            "request-id": self.request_id, "client-request-id": self.client_request_id,
+            "request-id": self.request_id,
+            "client-request-id": self.client_request_id,
         }
         if inner_code:
             inner = {"code": inner_code, **inner}
@@ -92,11 +121,16 @@ def dumps(body: Any) -> bytes:
     return json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
 
 
-def json_response(ctx: RequestContext, body: Any, *, status: int = 200,
-                  headers: dict[str, str] | None = None) -> Response:
+def json_response(
+    ctx: RequestContext, body: Any, *, status: int = 200, headers: dict[str, str] | None = None
+) -> Response:
     """A Graph JSON response with the standard headers."""
-    return Response(dumps(body), status_code=status, media_type=JSON_TYPE,
-                    headers={**ctx.headers(), **(headers or {})})
+    return Response(
+        dumps(body),
+        status_code=status,
+        media_type=JSON_TYPE,
+        headers={**ctx.headers(), **(headers or {})},
+    )
 
 
 def error_response(ctx: RequestContext, error: GraphError) -> Response:

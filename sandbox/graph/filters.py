@@ -13,9 +13,16 @@ from sandbox.graph.errors import GraphError
 
 Predicate = Callable[[dict[str, Any]], bool]
 OPERATORS = {"eq", "ne", "gt", "ge", "lt", "le"}
-_OPERATOR_KIND = {"eq": "Equal", "ne": "NotEqual", "gt": "GreaterThan",
-                  "ge": "GreaterThanOrEqual", "lt": "LessThan", "le": "LessThanOrEqual"}
-_TOKEN = re.compile(r"""\s*(?:
+_OPERATOR_KIND = {
+    "eq": "Equal",
+    "ne": "NotEqual",
+    "gt": "GreaterThan",
+    "ge": "GreaterThanOrEqual",
+    "lt": "LessThan",
+    "le": "LessThanOrEqual",
+}
+_TOKEN = re.compile(
+    r"""\s*(?:
     (?P<string>'(?:[^']|'')*')
   | (?P<datetime>\d{4}-\d{2}-\d{2}T[0-9:.]+(?:Z|[+-]\d{2}:\d{2})?)
   | (?P<date>\d{4}-\d{2}-\d{2})
@@ -23,7 +30,9 @@ _TOKEN = re.compile(r"""\s*(?:
   | (?P<number>-?\d+(?:\.\d+)?)
   | (?P<name>[A-Za-z_][A-Za-z0-9_]*(?:/[A-Za-z_][A-Za-z0-9_]*)*)
   | (?P<punct>[(),:])
-)""", re.VERBOSE)
+)""",
+    re.VERBOSE,
+)
 DATETIME_FIELDS = frozenset({"createdDateTime"})
 
 
@@ -45,8 +54,11 @@ class Bound:
 
 def invalid(text: str, position: int) -> GraphError:
     """Graph's 400 for a filter it cannot parse."""
-    return GraphError(400, "BadRequest",
-                      f"Invalid filter clause: Syntax error at position {position} in '{text}'.")
+    return GraphError(
+        400,
+        "BadRequest",
+        f"Invalid filter clause: Syntax error at position {position} in '{text}'.",
+    )
 
 
 class Parser:
@@ -138,8 +150,12 @@ class Parser:
         head = value.split("/")[0]
         canonical = {p.lower(): p for p in self.properties}.get(head.lower())
         if canonical is None:
-            raise GraphError(400, "BadRequest", f"Could not find a property named '{head}' on "
-                                                f"type 'microsoft.graph.{self.entity}'.")
+            raise GraphError(
+                400,
+                "BadRequest",
+                f"Could not find a property named '{head}' on "
+                f"type 'microsoft.graph.{self.entity}'.",
+            )
         return "/".join([canonical, *value.split("/")[1:]])
 
     def _comparison(self, *, top: bool) -> Predicate:
@@ -152,10 +168,14 @@ class Parser:
         literal = self._literal()
         if path in DATETIME_FIELDS:
             if literal.kind != "datetime":
-                raise GraphError(400, "BadRequest", "A binary operator with incompatible types "
-                                 "was detected. Found operand types 'Edm.DateTimeOffset' and "
-                                 f"'Edm.{literal.kind.capitalize()}' for operator kind "
-                                 f"'{_OPERATOR_KIND[operator]}'.")
+                raise GraphError(
+                    400,
+                    "BadRequest",
+                    "A binary operator with incompatible types "
+                    "was detected. Found operand types 'Edm.DateTimeOffset' and "
+                    f"'Edm.{literal.kind.capitalize()}' for operator kind "
+                    f"'{_OPERATOR_KIND[operator]}'.",
+                )
             if top:
                 self._narrow(operator, literal.value)
         return _compare(path, operator, literal)
@@ -198,8 +218,10 @@ class Parser:
         if kind == "guid":
             return Literal("guid", value.lower())
         if kind == "name" and value.lower() in ("true", "false", "null"):
-            return Literal("null" if value.lower() == "null" else "boolean",
-                           {"true": True, "false": False}.get(value.lower()))
+            return Literal(
+                "null" if value.lower() == "null" else "boolean",
+                {"true": True, "false": False}.get(value.lower()),
+            )
         raise invalid(self.text, position)
 
 
@@ -223,8 +245,12 @@ def _matches(value: Any, operator: str, literal: Literal) -> bool:
     if value is None or target is None:
         return False
     try:
-        return {"gt": value > target, "ge": value >= target, "lt": value < target,
-                "le": value <= target}[operator]
+        return {
+            "gt": value > target,
+            "ge": value >= target,
+            "lt": value < target,
+            "le": value <= target,
+        }[operator]
     except TypeError:
         return False
 
@@ -233,8 +259,12 @@ def _compare(path: str, operator: str, literal: Literal) -> Predicate:
     return lambda r: _matches(_get(r, path), operator, literal)
 
 
-def compile_filter(text: str | None, *, properties: frozenset[str], entity: str,
-                   ) -> tuple[Predicate | None, Bound]:
+def compile_filter(
+    text: str | None,
+    *,
+    properties: frozenset[str],
+    entity: str,
+) -> tuple[Predicate | None, Bound]:
     """(predicate, createdDateTime bounds); (None, unbounded) without a filter."""
     if not text:
         return None, Bound()

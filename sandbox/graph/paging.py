@@ -25,9 +25,11 @@ def invalid_skiptoken() -> GraphError:
 
 def expired_skiptoken() -> GraphError:
     """The directory's answer to a stale page token."""
-    return GraphError(400, "Directory_ExpiredPageToken",
-                      "The specified page token value has expired and can no longer be included "
-                      "in your request.")
+    return GraphError(
+        400,
+        "Directory_ExpiredPageToken",
+        "The specified page token value has expired and can no longer be included in your request.",
+    )
 
 
 def fingerprint(route: str, query: Query) -> str:
@@ -70,21 +72,33 @@ class Pager:
         now = self.sandbox.clock.now()
         try:
             payload = self.sandbox.page_tokens.decode(
-                token, now=now, lifetime=self.sandbox.config.skiptoken_lifetime_seconds)
+                token, now=now, lifetime=self.sandbox.config.skiptoken_lifetime_seconds
+            )
         except TokenExpired as exc:
             raise expired_skiptoken() from exc
         except (TokenRejected, ValueError) as exc:
             raise invalid_skiptoken() from exc
-        if (payload.get("k") != "skip" or payload.get("t") != self.call.caller.tenant.id
-                or payload.get("fp") != self.fp):
+        if (
+            payload.get("k") != "skip"
+            or payload.get("t") != self.call.caller.tenant.id
+            or payload.get("fp") != self.fp
+        ):
             raise invalid_skiptoken()
         return Cursor(int(payload["p"]), bool(payload.get("e")), payload.get("x"))
 
     def next_link(self, cursor: Cursor) -> str:
         """Absolute nextLink: the original query plus a new $skiptoken."""
-        token = self.sandbox.page_tokens.encode({
-            "k": "skip", "t": self.call.caller.tenant.id, "fp": self.fp, "p": cursor.position,
-            "e": cursor.emptied, "x": cursor.extra, "issued": self.sandbox.clock.now()})
+        token = self.sandbox.page_tokens.encode(
+            {
+                "k": "skip",
+                "t": self.call.caller.tenant.id,
+                "fp": self.fp,
+                "p": cursor.position,
+                "e": cursor.emptied,
+                "x": cursor.extra,
+                "issued": self.sandbox.clock.now(),
+            }
+        )
         rest = self.call.query.without_skiptoken()
         glue = f"{rest}&" if rest else ""
         return f"{self.call.base_path}?{glue}$skiptoken={quote(token)}"
@@ -98,8 +112,13 @@ class Pager:
         return unit(h) < rate
 
 
-def collect(items: Items, *, size: int, keep: Callable[[dict[str, Any]], bool] | None,
-            budget: int = SCAN_BUDGET) -> tuple[list[dict[str, Any]], int | None]:
+def collect(
+    items: Items,
+    *,
+    size: int,
+    keep: Callable[[dict[str, Any]], bool] | None,
+    budget: int = SCAN_BUDGET,
+) -> tuple[list[dict[str, Any]], int | None]:
     """Up to `size` kept records and the position to continue from (None when exhausted).
 
     One record beyond the page is peeked at, so the last page carries no nextLink.
@@ -115,8 +134,13 @@ def collect(items: Items, *, size: int, keep: Callable[[dict[str, Any]], bool] |
     return found, None
 
 
-def paginate(pager: Pager, source: Callable[[int], Items], *, size: int,
-             keep: Callable[[dict[str, Any]], bool] | None) -> Page:
+def paginate(
+    pager: Pager,
+    source: Callable[[int], Items],
+    *,
+    size: int,
+    keep: Callable[[dict[str, Any]], bool] | None,
+) -> Page:
     """One page of a positional collection, honouring the request's $skiptoken."""
     cursor = pager.cursor()
     if pager.is_empty_page(cursor):

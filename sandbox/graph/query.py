@@ -8,8 +8,21 @@ from urllib.parse import parse_qsl
 
 from sandbox.graph.errors import GraphError, bad_request
 
-SYSTEM_OPTIONS = frozenset({"$select", "$top", "$filter", "$skiptoken", "$deltatoken", "$count",
-                            "$expand", "$orderby", "$search", "$skip", "$format"})
+SYSTEM_OPTIONS = frozenset(
+    {
+        "$select",
+        "$top",
+        "$filter",
+        "$skiptoken",
+        "$deltatoken",
+        "$count",
+        "$expand",
+        "$orderby",
+        "$search",
+        "$skip",
+        "$format",
+    }
+)
 
 
 @dataclass
@@ -60,14 +73,19 @@ class Query:
         except ValueError:
             number = -1
         if number < 0:
-            raise bad_request(f"Invalid value '{value}' for $top query option found. The $top "
-                              "query option requires a non-negative integer value.")
+            raise bad_request(
+                f"Invalid value '{value}' for $top query option found. The $top "
+                "query option requires a non-negative integer value."
+            )
         return number
 
     def without_skiptoken(self) -> str:
         """The query string as sent, minus $skiptoken (nextLinks repeat the rest)."""
-        parts = [p for p in self.raw.split("&") if p and not p.lower().lstrip("%24$").startswith(
-            "skiptoken=")]
+        parts = [
+            p
+            for p in self.raw.split("&")
+            if p and not p.lower().lstrip("%24$").startswith("skiptoken=")
+        ]
         return "&".join(parts)
 
 
@@ -88,13 +106,20 @@ def parse_query(raw: str) -> Query:
 def check_page_size(top: int | None, *, maximum: int = 999) -> None:
     """Directory collections accept $top 1..999 and answer anything else with this 400."""
     if top is not None and not 1 <= top <= maximum:
-        raise GraphError(400, "Request_UnsupportedQuery",
-                         f"Invalid page size specified: '{top}'. Must be between 1 and "
-                         f"{maximum} inclusive.")
+        raise GraphError(
+            400,
+            "Request_UnsupportedQuery",
+            f"Invalid page size specified: '{top}'. Must be between 1 and {maximum} inclusive.",
+        )
 
 
-def resolve_select(select: list[str] | None, *, properties: frozenset[str], entity: str,
-                   single_only: frozenset[str] = frozenset()) -> list[str] | None:
+def resolve_select(
+    select: list[str] | None,
+    *,
+    properties: frozenset[str],
+    entity: str,
+    single_only: frozenset[str] = frozenset(),
+) -> list[str] | None:
     """Canonical property names for $select; 400 for unknown ones, 501 for entity-only ones."""
     if select is None:
         return None
@@ -103,8 +128,10 @@ def resolve_select(select: list[str] | None, *, properties: frozenset[str], enti
     for name in select:
         found = canonical.get(name.lower())
         if found is None:
-            raise bad_request(f"Could not find a property named '{name}' on type "
-                              f"'microsoft.graph.{entity}'.", "Request_BadRequest")
+            raise bad_request(
+                f"Could not find a property named '{name}' on type 'microsoft.graph.{entity}'.",
+                "Request_BadRequest",
+            )
         if found in single_only:
             raise GraphError(501, "NotImplemented", "This operation target is not yet supported.")
         if found not in resolved:

@@ -51,21 +51,24 @@ def _service_principal(call: GraphCall, segments: list[str]) -> Endpoint:
         return Endpoint("servicePrincipals/delta", feed.respond)
     if not by_app_id and len(segments) == 1:
         return Endpoint("servicePrincipals", lambda: applications.list_service_principals(call))
-    app = applications.find_service_principal(call, segments[0],
-                                              None if by_app_id else segments[1])
+    app = applications.find_service_principal(call, segments[0], None if by_app_id else segments[1])
     rest = segments[1:] if by_app_id else segments[2:]
     if not rest:
-        return Endpoint("servicePrincipals/id", lambda: applications.get_service_principal(
-            call, app))
+        return Endpoint(
+            "servicePrincipals/id", lambda: applications.get_service_principal(call, app)
+        )
     if len(rest) > 1:
         raise unknown_segment(rest[1])
     nav = rest[0].lower()
     if nav == "approleassignedto":
-        return Endpoint("servicePrincipals/appRoleAssignedTo",
-                        lambda: applications.list_assigned_to(call, app))
+        return Endpoint(
+            "servicePrincipals/appRoleAssignedTo", lambda: applications.list_assigned_to(call, app)
+        )
     if nav == "approleassignments":
-        return Endpoint("servicePrincipals/appRoleAssignments",
-                        lambda: applications.list_app_role_assignments(call, app))
+        return Endpoint(
+            "servicePrincipals/appRoleAssignments",
+            lambda: applications.list_app_role_assignments(call, app),
+        )
     if nav == "oauth2permissiongrants":
         return Endpoint("oauth2PermissionGrants", lambda: applications.list_grants(call, app))
     raise unknown_segment(rest[0])
@@ -82,36 +85,60 @@ def _users(call: GraphCall, segments: list[str]) -> Endpoint:
     if len(segments) == 2:
         return Endpoint("users/id", lambda: users.get_user(call, key))
     if len(segments) == 3 and segments[2].lower() == "approleassignments":
-        return Endpoint("users/appRoleAssignments",
-                        lambda: users.list_user_assignments(call, key))
+        return Endpoint("users/appRoleAssignments", lambda: users.list_user_assignments(call, key))
     nav = segments[2].lower()
-    if len(segments) == 4 and nav in ("memberof", "transitivememberof") and (
-            segments[3].lower() == "microsoft.graph.directoryrole"):
-        return Endpoint("users/memberOf", lambda: users.list_directory_roles(
-            call, key, transitive=nav == "transitivememberof"))
-    raise unknown_segment(segments[3] if segments[2].lower() == "approleassignments"
-                          else segments[2])
+    if (
+        len(segments) == 4
+        and nav in ("memberof", "transitivememberof")
+        and (segments[3].lower() == "microsoft.graph.directoryrole")
+    ):
+        return Endpoint(
+            "users/memberOf",
+            lambda: users.list_directory_roles(call, key, transitive=nav == "transitivememberof"),
+        )
+    raise unknown_segment(
+        segments[3] if segments[2].lower() == "approleassignments" else segments[2]
+    )
 
 
 def _simple(call: GraphCall, segments: list[str]) -> Endpoint:
     head, size = segments[0].lower(), len(segments)
     if head == "organization" and size <= 2:
-        return Endpoint("organization", (lambda: organization.list_organization(call)) if size == 1
-                        else (lambda: organization.get_organization(call, segments[1])))
+        return Endpoint(
+            "organization",
+            (lambda: organization.list_organization(call))
+            if size == 1
+            else (lambda: organization.get_organization(call, segments[1])),
+        )
     if head == "oauth2permissiongrants" and size <= 2:
-        return Endpoint("oauth2PermissionGrants", (lambda: applications.list_grants(call))
-                        if size == 1 else (lambda: applications.get_grant(call, segments[1])))
+        return Endpoint(
+            "oauth2PermissionGrants",
+            (lambda: applications.list_grants(call))
+            if size == 1
+            else (lambda: applications.get_grant(call, segments[1])),
+        )
     if head == "groups" and size <= 2:
-        return Endpoint("groups", (lambda: organization.list_groups(call)) if size == 1
-                        else (lambda: organization.get_group(call, segments[1])))
+        return Endpoint(
+            "groups",
+            (lambda: organization.list_groups(call))
+            if size == 1
+            else (lambda: organization.get_group(call, segments[1])),
+        )
     if head == "groups" and size == 3 and segments[2].lower() == "members":
         return Endpoint("groups/members", lambda: organization.list_members(call, segments[1]))
     if head == "auditlogs" and size >= 2 and segments[1].lower() == "signins" and size <= 3:
-        run = ((lambda: auditlogs.list_sign_ins(call)) if size == 2
-               else (lambda: auditlogs.get_sign_in(call, segments[2])))
+        run = (
+            (lambda: auditlogs.list_sign_ins(call))
+            if size == 2
+            else (lambda: auditlogs.get_sign_in(call, segments[2]))
+        )
         return Endpoint("auditLogs/signIns", run, reports=True)
-    if head == "reports" and call.version == "beta" and size == 2 and (
-            segments[1].lower() == "serviceprincipalsigninactivities"):
+    if (
+        head == "reports"
+        and call.version == "beta"
+        and size == 2
+        and (segments[1].lower() == "serviceprincipalsigninactivities")
+    ):
         return Endpoint("reports", lambda: auditlogs.list_app_activity(call), reports=True)
     if head == "me":
         raise bad_request("/me request is only valid with delegated authentication flow.")
@@ -139,17 +166,24 @@ def _throttle(call: GraphCall, endpoint: Endpoint) -> tuple[Verdict, int | None]
     if not verdict.allowed:
         return verdict, None
     if endpoint.reports:
-        return sandbox.throttle.reports(app_id=caller.app_id, tenant_id=caller.tenant.id,
-                                        now=now), None
+        return sandbox.throttle.reports(
+            app_id=caller.app_id, tenant_id=caller.tenant.id, now=now
+        ), None
     query = call.query
     try:
         top = query.top
     except GraphError:
         top = None
-    cost = request_cost(endpoint.cost_route, select=query.has("$select"),
-                        expand=query.has("$expand"), top=top)
-    verdict = sandbox.throttle.directory(app_id=caller.app_id, tenant_id=caller.tenant.id,
-                                         size=caller.tenant.spec.size, cost=cost, now=now)
+    cost = request_cost(
+        endpoint.cost_route, select=query.has("$select"), expand=query.has("$expand"), top=top
+    )
+    verdict = sandbox.throttle.directory(
+        app_id=caller.app_id,
+        tenant_id=caller.tenant.id,
+        size=caller.tenant.spec.size,
+        cost=cost,
+        now=now,
+    )
     return verdict, cost
 
 
@@ -163,10 +197,17 @@ def retry_after(seconds: float, *, time_scale: float) -> str:
 
 def _throttled(verdict: Verdict, *, time_scale: float) -> GraphError:
     wait = retry_after(verdict.retry_after, time_scale=time_scale)
-    return GraphError(429, "TooManyRequests", "Please retry again later.", inner_code="429",
-                      headers={"Retry-After": wait,
-                               "x-ms-throttle-scope": verdict.scope,
-                               "x-ms-throttle-information": verdict.information})
+    return GraphError(
+        429,
+        "TooManyRequests",
+        "Please retry again later.",
+        inner_code="429",
+        headers={
+            "Retry-After": wait,
+            "x-ms-throttle-scope": verdict.scope,
+            "x-ms-throttle-information": verdict.information,
+        },
+    )
 
 
 def _answer(request: Request, sandbox: SandboxState, ctx: RequestContext) -> Response:
@@ -178,8 +219,15 @@ def _answer(request: Request, sandbox: SandboxState, ctx: RequestContext) -> Res
     if request.method != "GET":
         raise access_denied()  # the sandbox only ever grants read permissions
     version = request.url.path.split("/")[1]
-    call = GraphCall(sandbox, caller, ctx, parse_query(request.url.query), version,
-                     request.path_params["path"], request.headers)
+    call = GraphCall(
+        sandbox,
+        caller,
+        ctx,
+        parse_query(request.url.query),
+        version,
+        request.path_params["path"],
+        request.headers,
+    )
     endpoint = resolve(call)
     verdict, cost = _throttle(call, endpoint)
     if not verdict.allowed:

@@ -89,20 +89,23 @@ def _construction_error(exc: Exception, *, tenant_id: str, login_url: str) -> To
     ):
         return TokenServiceUnavailable(
             f"could not reach {login_url} to look up tenant {tenant_id}: {_reason(exc)}",
-            code="login_unreachable", tenant_id=tenant_id,
-        )  # fmt: skip
+            code="login_unreachable",
+            tenant_id=tenant_id,
+        )
     if codes or "HTTP status: 4" in chain:
         cls = token_error_class(codes) if codes else TenantNotFound
         code = f"AADSTS{codes[0]}" if codes else "tenant_not_found"
         return cls(f"{login_url} does not know tenant {tenant_id}", code=code, tenant_id=tenant_id)
     if isinstance(exc, ValueError) and exc.__context__ is None:
         # MSAL refused the authority URL itself: a configuration error
-        return TokenError(f"tenant {tenant_id}: {exc}", code="invalid_authority",
-                          tenant_id=tenant_id)  # fmt: skip
+        return TokenError(
+            f"tenant {tenant_id}: {exc}", code="invalid_authority", tenant_id=tenant_id
+        )
     return TokenServiceUnavailable(
         f"tenant discovery for {tenant_id} at {login_url} failed: {exc}",
-        code="tenant_discovery_failed", tenant_id=tenant_id,
-    )  # fmt: skip
+        code="tenant_discovery_failed",
+        tenant_id=tenant_id,
+    )
 
 
 def _reason(exc: BaseException) -> str:
@@ -162,8 +165,9 @@ class TokenProvider:
                 self._apps.pop(tenant_id, None)
                 raise TokenServiceUnavailable(
                     f"token request to {self.login_url} failed: {_reason(exc)}",
-                    code="token_request_failed", tenant_id=tenant_id,
-                ) from exc  # fmt: skip
+                    code="token_request_failed",
+                    tenant_id=tenant_id,
+                ) from exc
             if "access_token" not in result:
                 # Drop the app: MSAL replays a 400 for 60 s, which would hide a fresh consent.
                 self._apps.pop(tenant_id, None)

@@ -73,15 +73,26 @@ async def app_summaries(
 
     `name` (part of a name, any case) narrows them first with one cheap read of names.
     """
-    app_ids = await names.restrict(organization_id=organization_id, connection_id=connection_id,
-                                   app_ids=app_ids, name=name)  # fmt: skip
+    app_ids = await names.restrict(
+        organization_id=organization_id, connection_id=connection_id, app_ids=app_ids, name=name
+    )
     chosen = selection(
-        now=now, active_days=active_days, connection_id=connection_id, app_ids=app_ids,
-        statuses=(status,) if status else (), stages=(stage,) if stage else (),
+        now=now,
+        active_days=active_days,
+        connection_id=connection_id,
+        app_ids=app_ids,
+        statuses=(status,) if status else (),
+        stages=(stage,) if stage else (),
         include_removed=include_removed,
-    )  # fmt: skip
-    rows = await figures.read(organization_id=organization_id, now=now, active_days=active_days,
-                              selection=chosen, limit=limit, offset=offset)  # fmt: skip
+    )
+    rows = await figures.read(
+        organization_id=organization_id,
+        now=now,
+        active_days=active_days,
+        selection=chosen,
+        limit=limit,
+        offset=offset,
+    )
     return [summary_of(r, now=now, active_days=active_days) for r in rows]
 
 
@@ -97,13 +108,18 @@ async def count_apps(
     name: str | None = None,
 ) -> int:
     """How many apps `app_summaries` lists with the same filters and no limit."""
-    app_ids = await names.restrict(organization_id=organization_id, connection_id=connection_id,
-                                   app_ids=None, name=name)  # fmt: skip
+    app_ids = await names.restrict(
+        organization_id=organization_id, connection_id=connection_id, app_ids=None, name=name
+    )
     chosen = selection(
-        now=now, active_days=active_days, connection_id=connection_id, app_ids=app_ids,
-        statuses=(status,) if status else (), stages=(stage,) if stage else (),
+        now=now,
+        active_days=active_days,
+        connection_id=connection_id,
+        app_ids=app_ids,
+        statuses=(status,) if status else (),
+        stages=(stage,) if stage else (),
         include_removed=include_removed,
-    )  # fmt: skip
+    )
     return await app_figures.count(organization_id=organization_id, selection=chosen)
 
 
@@ -144,13 +160,23 @@ async def apps_page(
     """
     first = max(0, min(first, MAX_PAGE))
     chosen = selection(
-        now=now, active_days=active_days, connection_id=connection_id,
+        now=now,
+        active_days=active_days,
+        connection_id=connection_id,
         statuses=(*statuses, *((status,) if status else ())),
-        stages=(*stages, *((stage,) if stage else ())), include_removed=include_removed, **more,
-    )  # fmt: skip
+        stages=(*stages, *((stage,) if stage else ())),
+        include_removed=include_removed,
+        **more,
+    )
     total = await app_figures.count(organization_id=organization_id, selection=chosen)
-    rows = await figures.read(organization_id=organization_id, now=now, active_days=active_days,
-                              selection=chosen, after=after, limit=first + 1)  # fmt: skip
+    rows = await figures.read(
+        organization_id=organization_id,
+        now=now,
+        active_days=active_days,
+        selection=chosen,
+        after=after,
+        limit=first + 1,
+    )
     return Page(
         items=[summary_of(r, now=now, active_days=active_days) for r in rows[:first]],
         keys=[(r.figures.sort_name, r.facts.id) for r in rows[:first]],
@@ -168,12 +194,18 @@ async def find_apps(
     active_days: int = 30,
 ) -> list[AppSummary]:
     """Apps called `name` (ignoring case), else those whose name contains it; by name."""
-    found = await names.app_ids_named(organization_id=organization_id, search=name,
-                                      connection_id=connection_id, exact_first=True)  # fmt: skip
+    found = await names.app_ids_named(
+        organization_id=organization_id, search=name, connection_id=connection_id, exact_first=True
+    )
     if not found:
         return []
-    return await app_summaries(organization_id=organization_id, now=now, app_ids=found,
-                               connection_id=connection_id, active_days=active_days)  # fmt: skip
+    return await app_summaries(
+        organization_id=organization_id,
+        now=now,
+        app_ids=found,
+        connection_id=connection_id,
+        active_days=active_days,
+    )
 
 
 async def app_verdicts(
@@ -188,9 +220,13 @@ async def app_verdicts(
     one read (a page's apps, for batch loaders)."""
     chosen = Selection(app_ids=list(app_ids), include_removed=True)
     rows = await figures.read(
-        organization_id=organization_id, now=now, active_days=active_days,
-        inactive_days=inactive_days, selection=chosen, detail=app_figures.DETAILS,
-    )  # fmt: skip
+        organization_id=organization_id,
+        now=now,
+        active_days=active_days,
+        inactive_days=inactive_days,
+        selection=chosen,
+        detail=app_figures.DETAILS,
+    )
     return {
         r.facts.id: verdicts.app_verdicts(r, summary_of(r, now=now, active_days=active_days))
         for r in rows

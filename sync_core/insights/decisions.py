@@ -99,8 +99,9 @@ async def set_category(
     if change is None:
         return None
     # Overlaps group In Use apps by category: the tenant's are found again at once.
-    await figures.refresh_overlaps(organization_id=organization_id,
-                                   connection_id=change.app.connection_id, now=now)  # fmt: skip
+    await figures.refresh_overlaps(
+        organization_id=organization_id, connection_id=change.app.connection_id, now=now
+    )
     details = {"from": change.before["category_override"], "to": value}
     return _event(EventKind.CATEGORY_CHANGED, change, actor, now, details)
 

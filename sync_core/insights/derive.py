@@ -124,8 +124,11 @@ def _events(
     now: dt.datetime,
     evidence: dict[int, dict],
 ) -> list[InsightEvent]:
-    details = {v.app.id: _shadow_details(v.app, evidence.get(v.app.id, {}))
-               for v in verdicts if v.newly_shadow}  # fmt: skip
+    details = {
+        v.app.id: _shadow_details(v.app, evidence.get(v.app.id, {}))
+        for v in verdicts
+        if v.newly_shadow
+    }
     events = []
     for v in verdicts:
         scope = {"organization_id": organization_id, "now": now}
@@ -147,9 +150,12 @@ async def derive(
     organization_id, _tenant = await insight_state.connection_scope(connection_id=connection_id)
     analyzed = await insight_sql.refresh_statistics(connection_id=connection_id)
     tenant = await figures.compute(
-        organization_id=organization_id, connection_id=connection_id, now=now,
-        active_days=active_days, inactive_days=inactive_days,
-    )  # fmt: skip
+        organization_id=organization_id,
+        connection_id=connection_id,
+        now=now,
+        active_days=active_days,
+        inactive_days=inactive_days,
+    )
     stored: dict[int, Figures] = {app.id: f for app, f in tenant.apps}
     apps = [app for app, _ in tenant.apps if app.removed_at is None]
     reviewed = set(
@@ -175,7 +181,13 @@ async def derive(
     log.info(
         "derived insights: connection=%s apps=%d needs_review=%d events=%d active_days=%d "
         "inactive_days=%d analyzed=%s seconds=%.2f",
-        connection_id, len(apps), len(reviewed), len(events), active_days, inactive_days,
-        ",".join(analyzed) or "-", time.perf_counter() - started,
-    )  # fmt: skip
+        connection_id,
+        len(apps),
+        len(reviewed),
+        len(events),
+        active_days,
+        inactive_days,
+        ",".join(analyzed) or "-",
+        time.perf_counter() - started,
+    )
     return events

@@ -88,10 +88,13 @@ async def app_details(
 ) -> AppDetails | None:
     """One app of the organization in full; None when it has no such app."""
     rows = await figures.read(
-        organization_id=organization_id, now=now, active_days=active_days,
-        inactive_days=inactive_days, detail=app_figures.DETAILS,
+        organization_id=organization_id,
+        now=now,
+        active_days=active_days,
+        inactive_days=inactive_days,
+        detail=app_figures.DETAILS,
         selection=Selection(app_ids=[app_id], include_removed=True),
-    )  # fmt: skip
+    )
     if not rows:
         return None
     row = rows[0]

@@ -48,20 +48,23 @@ async def _with_last_use_times(
     day becomes the window's first day as days pass, and there the time decides the status."""
     recent = {a.app_id: a.last_used_on for a in facts if a.last_used_on and a.last_used_on >= start}
     times = await figure_inputs.last_use_times(connection_id=connection_id, last_days=recent)
-    return [replace(a, last_used_at=times.get(a.app_id) if a.app_id in recent else None)
-            for a in facts]  # fmt: skip
+    return [
+        replace(a, last_used_at=times.get(a.app_id) if a.app_id in recent else None) for a in facts
+    ]
 
 
 async def _evidence(facts: list[AppFacts], *, window, now: dt.datetime, active_days: int):
     """Shadow IT evidence (judged as if nobody had approved the app yet) and problems."""
     unapproved = [replace(a, stage=None) for a in facts]
-    shadow = await verdicts(unapproved, window=window, now=now, active_days=active_days,
-                            evidence_users=EVIDENCE_USERS)  # fmt: skip
+    shadow = await verdicts(
+        unapproved, window=window, now=now, active_days=active_days, evidence_users=EVIDENCE_USERS
+    )
     problems = await problems_of(facts, window=window, now=now, active_days=active_days)
     by_app: dict[int, list[dict]] = defaultdict(list)
     for p in problems:
-        by_app[p.app.id].append({"kind": p.kind.value, "summary": p.summary,
-                                 "evidence": p.evidence})  # fmt: skip
+        by_app[p.app.id].append(
+            {"kind": p.kind.value, "summary": p.summary, "evidence": p.evidence}
+        )
     return {s.app.id: s for s in shadow}, by_app
 
 
@@ -76,19 +79,30 @@ async def compute(
 ) -> TenantFigures:
     """A tenant's figures at `now` (only `app_ids`' apps, without tenant totals, when given)."""
     window = rules.window(now=now, days=active_days)
-    facts = await store.app_facts(organization_id=organization_id, connection_id=connection_id,
-                                  window=window, app_ids=app_ids, include_removed=True)  # fmt: skip
+    facts = await store.app_facts(
+        organization_id=organization_id,
+        connection_id=connection_id,
+        window=window,
+        app_ids=app_ids,
+        include_removed=True,
+    )
     facts = await _with_last_use_times(facts, connection_id=connection_id, start=window.start)
     seats = await figure_inputs.seat_figures(
-        connection_id=connection_id, start=rules.window(now=now, days=inactive_days).start,
-        today=window.end, sample=EVIDENCE_USERS, app_ids=app_ids,
-    )  # fmt: skip
+        connection_id=connection_id,
+        start=rules.window(now=now, days=inactive_days).start,
+        today=window.end,
+        sample=EVIDENCE_USERS,
+        app_ids=app_ids,
+    )
     shadow, problems = await _evidence(facts, window=window, now=now, active_days=active_days)
     totals: dict[int, list[int]] = defaultdict(lambda: [0, 0, 0])
     for count in seats.counts:
         total = totals[count.app]
-        total[0], total[1], total[2] = (total[0] + count.seats, total[1] + count.active,
-                                        total[2] + count.grace)  # fmt: skip
+        total[0], total[1], total[2] = (
+            total[0] + count.seats,
+            total[1] + count.active,
+            total[2] + count.grace,
+        )
     known = catalog.default()
     apps = []
     for app in facts:
@@ -96,26 +110,39 @@ async def compute(
         found = shadow.get(app.id)
         evidence = {"inactive_users": [list(u) for u in seats.idle.get(app.id, [])]}
         if found is not None:
-            evidence |= {"consented_by": _pairs(found.consented_by), "scopes": list(found.scopes),
-                         "unassigned_sample": _pairs(found.unassigned_sample)}  # fmt: skip
+            evidence |= {
+                "consented_by": _pairs(found.consented_by),
+                "scopes": list(found.scopes),
+                "unassigned_sample": _pairs(found.unassigned_sample),
+            }
         figures = Figures(
-            computed_at=now, active_days=active_days, inactive_days=inactive_days,
-            sort_name=app.display_name, seats=seated, active_seats=active,
-            inactive_seats=seated - active - grace, seats_in_grace=grace,
-            catalog_category=catalog.category_of(override=None, app_id=app.app_id,
-                                                 name=app.display_name, catalog=known),
-            shadow=found is not None, problems=tuple(problems.get(app.id, ())), evidence=evidence,
-        )  # fmt: skip
+            computed_at=now,
+            active_days=active_days,
+            inactive_days=inactive_days,
+            sort_name=app.display_name,
+            seats=seated,
+            active_seats=active,
+            inactive_seats=seated - active - grace,
+            seats_in_grace=grace,
+            catalog_category=catalog.category_of(
+                override=None, app_id=app.app_id, name=app.display_name, catalog=known
+            ),
+            shadow=found is not None,
+            problems=tuple(problems.get(app.id, ())),
+            evidence=evidence,
+        )
         apps.append((app, figures))
     if app_ids is not None:
         return TenantFigures(now, apps, [], [], [])
-    department_seats = [DepartmentSeats(c.app, c.department, c.seats, c.inactive)
-                        for c in seats.counts]  # fmt: skip
+    department_seats = [
+        DepartmentSeats(c.app, c.department, c.seats, c.inactive) for c in seats.counts
+    ]
     activity = await insight_usage.department_activity(
         organization_id=organization_id, window=window, connection_id=connection_id
     )
-    departments = [DepartmentRow(a.department, a.users, a.active_users, a.apps_used)
-                   for a in activity]  # fmt: skip
+    departments = [
+        DepartmentRow(a.department, a.users, a.active_users, a.apps_used) for a in activity
+    ]
     overlaps = await _overlaps(facts, connection_id=connection_id, now=now, active_days=active_days)
     return TenantFigures(now, apps, department_seats, departments, overlaps)
 
@@ -125,8 +152,9 @@ def _live_in_use(facts: Sequence[AppFacts], *, now: dt.datetime, active_days: in
     for app in facts:
         if app.removed_at is not None:
             continue
-        category = catalog.category_of(override=app.category_override, app_id=app.app_id,
-                                       name=app.display_name, catalog=known)  # fmt: skip
+        category = catalog.category_of(
+            override=app.category_override, app_id=app.app_id, name=app.display_name, catalog=known
+        )
         if category and rules.app_status(app, now=now, active_days=active_days) is AppStatus.IN_USE:
             yield app, category
 
@@ -145,9 +173,11 @@ async def _overlaps(
             continue
         apps = sorted((a for a, _ in members), key=lambda a: (-a.active_users, a.display_name))
         total, several = await figure_inputs.shared_users(
-            connection_id=connection_id, app_ids=sorted({a.app_id for a in apps}),
-            start=window.start, end=window.end,
-        )  # fmt: skip
+            connection_id=connection_id,
+            app_ids=sorted({a.app_id for a in apps}),
+            start=window.start,
+            end=window.end,
+        )
         rows.append(OverlapRow(members[0][1], tuple(a.id for a in apps), several, total))
     return rows
 
@@ -161,8 +191,13 @@ async def refresh(
     inactive_days: int = 60,
 ) -> TenantFigures:
     """Compute a tenant's figures and store them in place of the previous ones."""
-    tenant = await compute(organization_id=organization_id, connection_id=connection_id, now=now,
-                           active_days=active_days, inactive_days=inactive_days)  # fmt: skip
+    tenant = await compute(
+        organization_id=organization_id,
+        connection_id=connection_id,
+        now=now,
+        active_days=active_days,
+        inactive_days=inactive_days,
+    )
     await figure_writes.replace_figures(
         organization_id=organization_id, connection_id=connection_id, tenant=tenant
     )
@@ -174,17 +209,21 @@ async def refresh_overlaps(
 ) -> None:
     """Recompute a tenant's overlaps alone (after people change a category), with the window
     length its stored figures were computed with."""
-    rows = await app_figures.read(organization_id=organization_id,
-                                  selection=Selection(connection_id=connection_id))  # fmt: skip
+    rows = await app_figures.read(
+        organization_id=organization_id, selection=Selection(connection_id=connection_id)
+    )
     if not rows:
         return
     active_days = rows[0].figures.active_days
-    overlaps = await _overlaps([r.facts for r in rows], connection_id=connection_id, now=now,
-                               active_days=active_days)  # fmt: skip
+    overlaps = await _overlaps(
+        [r.facts for r in rows], connection_id=connection_id, now=now, active_days=active_days
+    )
     await figure_writes.replace_figures(
-        organization_id=organization_id, connection_id=connection_id,
-        tenant=TenantFigures(now, [], [], [], overlaps), only=("overlap_figures",),
-    )  # fmt: skip
+        organization_id=organization_id,
+        connection_id=connection_id,
+        tenant=TenantFigures(now, [], [], [], overlaps),
+        only=("overlap_figures",),
+    )
 
 
 def _stale(row: StoredApp, active_days: int | None, inactive_days: int | None) -> bool:
@@ -209,9 +248,13 @@ async def read(
     """Stored apps with their figures; apps stored with other window lengths than asked for
     (settings changed since the derive) are recomputed for this read, not stored."""
     rows = await app_figures.read(
-        organization_id=organization_id, selection=selection, after=after, limit=limit,
-        offset=offset, detail=detail,
-    )  # fmt: skip
+        organization_id=organization_id,
+        selection=selection,
+        after=after,
+        limit=limit,
+        offset=offset,
+        detail=detail,
+    )
     stale = [r for r in rows if _stale(r, active_days, inactive_days)]
     if not stale:
         return rows
@@ -221,10 +264,12 @@ async def read(
         by_connection[row.facts.connection_id].append(row)
     for connection_id, group in by_connection.items():
         tenant = await compute(
-            organization_id=organization_id, connection_id=connection_id, now=now,
+            organization_id=organization_id,
+            connection_id=connection_id,
+            now=now,
             active_days=active_days or group[0].figures.active_days,
             inactive_days=inactive_days or group[0].figures.inactive_days,
             app_ids=[r.facts.id for r in group],
-        )  # fmt: skip
+        )
         fresh |= {app.id: StoredApp(app, figures) for app, figures in tenant.apps}
     return [fresh.get(r.facts.id, r) for r in rows]

@@ -33,19 +33,26 @@ async def license_waste(
 
     `app_ids` and `name` (part of a name, any case) limit the read to those apps.
     """
-    app_ids = await names.restrict(organization_id=organization_id, connection_id=connection_id,
-                                   app_ids=app_ids, name=name)  # fmt: skip
-    chosen = selection(now=now, active_days=active_days, connection_id=connection_id,
-                       app_ids=app_ids, seated=True)  # fmt: skip
+    app_ids = await names.restrict(
+        organization_id=organization_id, connection_id=connection_id, app_ids=app_ids, name=name
+    )
+    chosen = selection(
+        now=now, active_days=active_days, connection_id=connection_id, app_ids=app_ids, seated=True
+    )
     rows = await figures.read(
-        organization_id=organization_id, now=now, active_days=active_days,
-        inactive_days=inactive_days, selection=chosen, detail=("evidence",),
-    )  # fmt: skip
+        organization_id=organization_id,
+        now=now,
+        active_days=active_days,
+        inactive_days=inactive_days,
+        selection=chosen,
+        detail=("evidence",),
+    )
     found = (
-        verdicts.waste(r, summary_of(r, now=now, active_days=active_days),
-                       evidence_users=evidence_users)
+        verdicts.waste(
+            r, summary_of(r, now=now, active_days=active_days), evidence_users=evidence_users
+        )
         for r in rows
-    )  # fmt: skip
+    )
     return verdicts.by_waste([w for w in found if w is not None])
 
 

@@ -37,8 +37,9 @@ async def _facts(
     organization_id: uuid.UUID, now: dt.datetime, connection_id: uuid.UUID | None, days: int
 ) -> list[AppFacts]:
     window = rules.window(now=now, days=days)
-    return await store.app_facts(organization_id=organization_id, connection_id=connection_id,
-                                 window=window)  # fmt: skip
+    return await store.app_facts(
+        organization_id=organization_id, connection_id=connection_id, window=window
+    )
 
 
 async def app_summaries(
@@ -98,8 +99,9 @@ async def shadow_it(
     """Shadow IT apps, most consenting users first, each with its evidence."""
     facts = await _facts(organization_id, now, connection_id, active_days)
     window = rules.window(now=now, days=active_days)
-    return await shadow_verdicts(facts, window=window, now=now, active_days=active_days,
-                                 evidence_users=evidence_users)  # fmt: skip
+    return await shadow_verdicts(
+        facts, window=window, now=now, active_days=active_days, evidence_users=evidence_users
+    )
 
 
 async def problems_of(
@@ -148,8 +150,9 @@ async def problematic_apps(
     """Every problem found, by app name then kind."""
     facts = await _facts(organization_id, now, connection_id, active_days)
     window = rules.window(now=now, days=active_days)
-    return await problems_of(facts, window=window, now=now, active_days=active_days,
-                             thresholds=thresholds)  # fmt: skip
+    return await problems_of(
+        facts, window=window, now=now, active_days=active_days, thresholds=thresholds
+    )
 
 
 async def overlaps(
@@ -165,8 +168,9 @@ async def overlaps(
     facts = await _facts(organization_id, now, connection_id, active_days)
     in_use: dict[uuid.UUID, list[tuple[AppFacts, str]]] = defaultdict(list)
     for app in facts:
-        category = catalog.category_of(override=app.category_override, app_id=app.app_id,
-                                       name=app.display_name, catalog=known)  # fmt: skip
+        category = catalog.category_of(
+            override=app.category_override, app_id=app.app_id, name=app.display_name, catalog=known
+        )
         used = rules.app_status(app, now=now, active_days=active_days)
         if category and used is AppStatus.IN_USE:
             in_use[app.connection_id].append((app, category))

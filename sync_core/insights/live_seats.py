@@ -77,26 +77,37 @@ async def license_waste(
     `app_ids` and `name` (part of a name, any case) limit the read to those apps. Seats are
     read and judged about `SEATS_PER_STEP` at a time, yielding to the event loop in between.
     """
-    facts = await names.facts_of(organization_id=organization_id, connection_id=connection_id,
-                                 window=rules.window(now=now, days=active_days),
-                                 app_ids=app_ids, name=name)  # fmt: skip
+    facts = await names.facts_of(
+        organization_id=organization_id,
+        connection_id=connection_id,
+        window=rules.window(now=now, days=active_days),
+        app_ids=app_ids,
+        name=name,
+    )
     result: list[LicenseWaste] = []
     for n, step in enumerate(steps([f for f in facts if f.assigned_users])):
         if n:
             await asyncio.sleep(0)  # let other requests (Slack acks) in between steps
         seats = await insight_usage.seats(
-            organization_id=organization_id, until=rules.window(now=now, days=0).end,
-            connection_id=connection_id, app_ids=[app.id for app in step],
-        )  # fmt: skip
+            organization_id=organization_id,
+            until=rules.window(now=now, days=0).end,
+            connection_id=connection_id,
+            app_ids=[app.id for app in step],
+        )
         by_app: dict[int, list[Seat]] = defaultdict(list)
         for seat in seats:
             by_app[seat.app].append(seat)
         result += [
-            waste_of(summarise(app, now=now, active_days=active_days), by_app[app.id], now=now,
-                     inactive_days=inactive_days, evidence_users=evidence_users)
+            waste_of(
+                summarise(app, now=now, active_days=active_days),
+                by_app[app.id],
+                now=now,
+                inactive_days=inactive_days,
+                evidence_users=evidence_users,
+            )
             for app in step
             if by_app[app.id]
-        ]  # fmt: skip
+        ]
     return sorted(result, key=lambda w: (-_amount(w.monthly_waste), -w.inactive_seats, w.app.name))
 
 

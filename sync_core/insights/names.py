@@ -80,10 +80,12 @@ async def facts_of(
 ) -> list[AppFacts]:
     """The organization's apps with their figures, limited to `app_ids` and to names containing
     `name` (the start of every tenant-wide insight read)."""
-    app_ids = await restrict(organization_id=organization_id, connection_id=connection_id,
-                             app_ids=app_ids, name=name)  # fmt: skip
-    return await store.app_facts(organization_id=organization_id, connection_id=connection_id,
-                                 window=window, app_ids=app_ids)  # fmt: skip
+    app_ids = await restrict(
+        organization_id=organization_id, connection_id=connection_id, app_ids=app_ids, name=name
+    )
+    return await store.app_facts(
+        organization_id=organization_id, connection_id=connection_id, window=window, app_ids=app_ids
+    )
 
 
 async def app_ids_matching(
@@ -92,5 +94,8 @@ async def app_ids_matching(
     """Ids of the organization's apps whose name or publisher contains `search`, any case."""
     wanted = search.strip().casefold()
     found = await app_figures.names(organization_id=organization_id, connection_id=connection_id)
-    return [i for i, name, publisher in found
-            if wanted in name.casefold() or wanted in (publisher or "").casefold()]  # fmt: skip
+    return [
+        i
+        for i, name, publisher in found
+        if wanted in name.casefold() or wanted in (publisher or "").casefold()
+    ]

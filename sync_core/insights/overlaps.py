@@ -26,10 +26,12 @@ async def overlaps(
         organization_id=organization_id, connection_id=connection_id
     )
     ids = sorted({i for o in found for i in o.app_ids})
-    rows = await figures.read(organization_id=organization_id, now=now,
-                              selection=Selection(app_ids=ids))  # fmt: skip
-    apps = {r.facts.id: OverlapApp(r.facts.id, r.facts.display_name, r.facts.active_users)
-            for r in rows}  # fmt: skip
+    rows = await figures.read(
+        organization_id=organization_id, now=now, selection=Selection(app_ids=ids)
+    )
+    apps = {
+        r.facts.id: OverlapApp(r.facts.id, r.facts.display_name, r.facts.active_users) for r in rows
+    }
     return [
         Overlap(
             connection_id=o.connection_id,

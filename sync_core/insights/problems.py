@@ -32,17 +32,33 @@ async def problematic_apps(
 
     `app_ids` and `name` (part of a name, any case) limit the read to those apps.
     """
-    app_ids = await names.restrict(organization_id=organization_id, connection_id=connection_id,
-                                   app_ids=app_ids, name=name)  # fmt: skip
+    app_ids = await names.restrict(
+        organization_id=organization_id, connection_id=connection_id, app_ids=app_ids, name=name
+    )
     stored = thresholds == Thresholds()
-    chosen = selection(now=now, active_days=active_days, connection_id=connection_id,
-                       app_ids=app_ids, with_problems=stored)  # fmt: skip
-    rows = await figures.read(organization_id=organization_id, now=now, active_days=active_days,
-                              selection=chosen, detail=("problems",) if stored else ())  # fmt: skip
+    chosen = selection(
+        now=now,
+        active_days=active_days,
+        connection_id=connection_id,
+        app_ids=app_ids,
+        with_problems=stored,
+    )
+    rows = await figures.read(
+        organization_id=organization_id,
+        now=now,
+        active_days=active_days,
+        selection=chosen,
+        detail=("problems",) if stored else (),
+    )
     if not stored:
         window = rules.window(now=now, days=active_days)
-        return await problems_of([r.facts for r in rows], window=window, now=now,
-                                 active_days=active_days, thresholds=thresholds)  # fmt: skip
+        return await problems_of(
+            [r.facts for r in rows],
+            window=window,
+            now=now,
+            active_days=active_days,
+            thresholds=thresholds,
+        )
     return [
         problem
         for r in rows

@@ -30,15 +30,23 @@ async def shadow_it(
 
     `app_ids` and `name` (part of a name, any case) limit the read to those apps.
     """
-    app_ids = await names.restrict(organization_id=organization_id, connection_id=connection_id,
-                                   app_ids=app_ids, name=name)  # fmt: skip
-    chosen = selection(now=now, active_days=active_days, connection_id=connection_id,
-                       app_ids=app_ids, shadow=True)  # fmt: skip
-    rows = await figures.read(organization_id=organization_id, now=now, active_days=active_days,
-                              selection=chosen, detail=("evidence",))  # fmt: skip
+    app_ids = await names.restrict(
+        organization_id=organization_id, connection_id=connection_id, app_ids=app_ids, name=name
+    )
+    chosen = selection(
+        now=now, active_days=active_days, connection_id=connection_id, app_ids=app_ids, shadow=True
+    )
+    rows = await figures.read(
+        organization_id=organization_id,
+        now=now,
+        active_days=active_days,
+        selection=chosen,
+        detail=("evidence",),
+    )
     found = (
-        verdicts.shadow(r, summary_of(r, now=now, active_days=active_days),
-                        evidence_users=evidence_users)
+        verdicts.shadow(
+            r, summary_of(r, now=now, active_days=active_days), evidence_users=evidence_users
+        )
         for r in rows
-    )  # fmt: skip
+    )
     return verdicts.by_consent([s for s in found if s is not None])

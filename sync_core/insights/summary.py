@@ -65,5 +65,6 @@ def summarise(
 
 def summary_of(row: StoredApp, *, now: dt.datetime, active_days: int) -> AppSummary:
     """The summary of a stored app at `now`."""
-    return summarise(row.facts, now=now, active_days=active_days,
-                     catalog_category=row.figures.catalog_category)  # fmt: skip
+    return summarise(
+        row.facts, now=now, active_days=active_days, catalog_category=row.figures.catalog_category
+    )

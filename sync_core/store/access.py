@@ -138,13 +138,23 @@ async def upsert_grants(
     # One transaction: a grant is never stored without the consent row it implies.
     async with in_transaction() as conn:
         counts = await write_rows(
-            conn, model=models.PermissionGrant, connection_id=connection_id, keys=("entra_id",),
-            rows=rows, update_fields=GRANT_FIELDS, seen_at=seen_at,
-        )  # fmt: skip
+            conn,
+            model=models.PermissionGrant,
+            connection_id=connection_id,
+            keys=("entra_id",),
+            rows=rows,
+            update_fields=GRANT_FIELDS,
+            seen_at=seen_at,
+        )
         await write_rows(
-            conn, model=models.AppAccess, connection_id=connection_id, keys=ACCESS_KEYS,
-            rows=consents, update_fields=ACCESS_FIELDS, seen_at=seen_at,
-        )  # fmt: skip
+            conn,
+            model=models.AppAccess,
+            connection_id=connection_id,
+            keys=ACCESS_KEYS,
+            rows=consents,
+            update_fields=ACCESS_FIELDS,
+            seen_at=seen_at,
+        )
     return counts
 
 

@@ -20,10 +20,18 @@ from sync_core.store.insight_sql import as_bool, as_date, as_datetime, db_uuid, 
 from sync_core.store.insights import AppFacts, app_row
 
 COUNTS = (
-    "assigned_users", "assigned_groups", "group_members", "consented_users", "users_with_access",
-    "users_gone", "active_users", "window_successes", "window_failures", "unassigned_users",
+    "assigned_users",
+    "assigned_groups",
+    "group_members",
+    "consented_users",
+    "users_with_access",
+    "users_gone",
+    "active_users",
+    "window_successes",
+    "window_failures",
+    "unassigned_users",
     "access_users",
-)  # fmt: skip
+)
 FIGURE_COUNTS = ("seats", "active_seats", "inactive_seats", "seats_in_grace")
 COLUMNS = f"""
 SELECT a.id, a.connection_id, c.tenant_id, a.entra_id, a.app_id, a.display_name,
@@ -199,8 +207,9 @@ async def count(
 ) -> int:
     """How many apps `read` returns with the same selection and no limit."""
     where, params = _where(selection)
-    rows = await fetch("SELECT COUNT(*) AS n" + COUNT_SCOPE + where, [db_uuid(organization_id),
-                                                                      *params])  # fmt: skip
+    rows = await fetch(
+        "SELECT COUNT(*) AS n" + COUNT_SCOPE + where, [db_uuid(organization_id), *params]
+    )
     return int(rows[0]["n"])
 
 
@@ -217,8 +226,9 @@ async def status_counts(
         for status, predicate in STATUS.items()
     )
     window = [p for status in STATUS for p in _bound(status, bounds)]
-    rows = await fetch(f"SELECT {sums}" + COUNT_SCOPE + where,
-                       [*window, db_uuid(organization_id), *params])  # fmt: skip
+    rows = await fetch(
+        f"SELECT {sums}" + COUNT_SCOPE + where, [*window, db_uuid(organization_id), *params]
+    )
     return {status: int(rows[0][status] or 0) for status in STATUS}
 
 

@@ -59,8 +59,7 @@ async def app_grants_by_app(
     result: dict[int, list[AppGrant]] = {pk: [] for pk in app_pks}
     if not result:
         return result
-    rows = await fetch(GRANTS.format(ids=marks(list(result))),
-                       [db_uuid(organization_id), *result])  # fmt: skip
+    rows = await fetch(GRANTS.format(ids=marks(list(result))), [db_uuid(organization_id), *result])
     for row in rows:
         result[int(row["app"])].append(
             AppGrant(

@@ -82,8 +82,14 @@ def _picked(apps: list[dict[str, Any]], first: int, after: tuple | None) -> tupl
     for n, app in enumerate(apps):
         cut = "AND x.principal_entra_id > ?" if after else ""
         parts.append(NEXT.format(sources=marks(sources), after=cut, n=n))
-        params += [int(app["id"]), app["connection_id"], app["entra_id"], *sources,
-                   *(after[:1] if after else ()), first + 1]  # fmt: skip
+        params += [
+            int(app["id"]),
+            app["connection_id"],
+            app["entra_id"],
+            *sources,
+            *(after[:1] if after else ()),
+            first + 1,
+        ]
     return " UNION ALL ".join(parts), params
 
 
@@ -108,9 +114,10 @@ async def app_users_pages(
         earlier = found[app].get(entra_id)
         sources_of = {*(earlier.sources if earlier else ()), AccessSource(row["source"])}
         found[app][entra_id] = AppUser(
-            user=_user(row), sources=tuple(sorted(sources_of)),
+            user=_user(row),
+            sources=tuple(sorted(sources_of)),
             last_used_on=as_date(row["last_used_on"]),
-        )  # fmt: skip
+        )
     for app in apps:
         pk, listed = int(app["id"]), list(found[int(app["id"])].values())
         pages[pk] = Page(

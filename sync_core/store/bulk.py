@@ -267,9 +267,11 @@ async def pg_stage(
     columns = ["n", *s.columns, *(column for column, _ in extra)]
     log.debug("COPY %s (%s): %s", name, ", ".join(columns), rows)
     await raw.copy_records_to_table(
-        name, schema_name="pg_temp", columns=columns,
+        name,
+        schema_name="pg_temp",
+        columns=columns,
         records=[(n, *row) for n, row in enumerate(rows)],
-    )  # fmt: skip
+    )
     return name
 
 
@@ -304,9 +306,13 @@ async def pg_fetch(raw: Any, *, sql: str) -> list[tuple]:
 
 
 async def upsert(
-    conn: BaseDBAsyncClient, *, model: type[Model], keys: Sequence[str], bound: list[tuple],
+    conn: BaseDBAsyncClient,
+    *,
+    model: type[Model],
+    keys: Sequence[str],
+    bound: list[tuple],
     update: Sequence[str],
-) -> set[tuple]:  # fmt: skip
+) -> set[tuple]:
     """Insert or update bound rows keyed by (connection, *keys) in the open transaction `conn`.
 
     Returns the key tuples (of `keys`, as bound) of the rows this write created.

@@ -150,7 +150,9 @@ async def disconnect(
 
 async def other_organizations(*, tenant_id: str, organization_id: uuid.UUID) -> list[uuid.UUID]:
     """Organizations other than this one that have the tenant connected now."""
-    rows = await models.Connection.filter(
-        tenant_id=tenant_id.strip().lower(), removed_at=None
-    ).exclude(organization_id=organization_id).values_list("organization_id", flat=True)
+    rows = (
+        await models.Connection.filter(tenant_id=tenant_id.strip().lower(), removed_at=None)
+        .exclude(organization_id=organization_id)
+        .values_list("organization_id", flat=True)
+    )
     return [uuid.UUID(str(org)) for org in rows]

@@ -22,21 +22,50 @@ from sync_core.store.insights import AppFacts
 TABLES = ("app_figures", "app_department_seats", "department_figures", "overlap_figures")
 BATCH = 500  # rows per INSERT: 500 x 35 columns stays under both backends' parameter caps
 APP_COLUMNS = (
-    "organization_id", "connection_id", "application_id", "sort_name", "computed_at",
-    "active_days", "inactive_days", *COUNTS, "admin_consented", "last_used_on", "last_used_at",
-    *FIGURE_COUNTS, "catalog_category", "shadow", "problem_count", "problems", "evidence",
-)  # fmt: skip
-DEPARTMENT_SEAT_COLUMNS = (
-    "organization_id", "connection_id", "application_id", "department", "seats", "inactive_seats",
-)  # fmt: skip
-DEPARTMENT_COLUMNS = (
-    "organization_id", "connection_id", "department", "users", "active_users", "apps_used",
+    "organization_id",
+    "connection_id",
+    "application_id",
+    "sort_name",
     "computed_at",
-)  # fmt: skip
+    "active_days",
+    "inactive_days",
+    *COUNTS,
+    "admin_consented",
+    "last_used_on",
+    "last_used_at",
+    *FIGURE_COUNTS,
+    "catalog_category",
+    "shadow",
+    "problem_count",
+    "problems",
+    "evidence",
+)
+DEPARTMENT_SEAT_COLUMNS = (
+    "organization_id",
+    "connection_id",
+    "application_id",
+    "department",
+    "seats",
+    "inactive_seats",
+)
+DEPARTMENT_COLUMNS = (
+    "organization_id",
+    "connection_id",
+    "department",
+    "users",
+    "active_users",
+    "apps_used",
+    "computed_at",
+)
 OVERLAP_COLUMNS = (
-    "organization_id", "connection_id", "category", "app_ids", "users_in_several",
-    "users_total", "computed_at",
-)  # fmt: skip
+    "organization_id",
+    "connection_id",
+    "category",
+    "app_ids",
+    "users_in_several",
+    "users_total",
+    "computed_at",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,12 +105,22 @@ class TenantFigures:
 
 def _app_values(app: AppFacts, figures: Figures) -> list[Any]:
     return [
-        app.id, figures.sort_name, figures.computed_at, figures.active_days,
-        figures.inactive_days, *(getattr(app, name) for name in COUNTS), app.admin_consented,
-        app.last_used_on, app.last_used_at, *(getattr(figures, name) for name in FIGURE_COUNTS),
-        figures.catalog_category, figures.shadow, len(figures.problems),
-        json.dumps(list(figures.problems)), json.dumps(figures.evidence),
-    ]  # fmt: skip
+        app.id,
+        figures.sort_name,
+        figures.computed_at,
+        figures.active_days,
+        figures.inactive_days,
+        *(getattr(app, name) for name in COUNTS),
+        app.admin_consented,
+        app.last_used_on,
+        app.last_used_at,
+        *(getattr(figures, name) for name in FIGURE_COUNTS),
+        figures.catalog_category,
+        figures.shadow,
+        len(figures.problems),
+        json.dumps(list(figures.problems)),
+        json.dumps(figures.evidence),
+    ]
 
 
 def _rows(tenant: TenantFigures) -> dict[str, list[list[Any]]]:

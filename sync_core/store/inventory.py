@@ -83,9 +83,14 @@ async def upsert_rows(
         return records.UpsertCounts()
     async with in_transaction() as conn:
         return await write_rows(
-            conn, model=model, connection_id=connection_id, keys=keys, rows=rows,
-            update_fields=update_fields, seen_at=seen_at,
-        )  # fmt: skip
+            conn,
+            model=model,
+            connection_id=connection_id,
+            keys=keys,
+            rows=rows,
+            update_fields=update_fields,
+            seen_at=seen_at,
+        )
 
 
 def _user_values(user: records.User) -> dict[str, Any]:

@@ -135,9 +135,12 @@ async def _add_sqlite(
 ) -> set[str]:
     key, conn = bulk.positions(models.SignInEvent, names=("entra_id", "connection_id"))
     stored = await bulk.sqlite_existing(
-        raw, models.SignInEvent, connection=bound[0][conn], keys=("entra_id",),
+        raw,
+        models.SignInEvent,
+        connection=bound[0][conn],
+        keys=("entra_id",),
         wanted=[(row[key],) for row in bound],
-    )  # fmt: skip
+    )
     seen = {entra_id for (entra_id,) in stored}
     new = [(row, event) for row, event in zip(bound, events, strict=True) if row[key] not in seen]
     if not new:

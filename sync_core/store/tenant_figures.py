@@ -70,8 +70,15 @@ def _key(row: dict) -> tuple[str, str | None]:
 
 
 def _empty() -> dict:
-    return {"users": 0, "active_users": 0, "apps_used": 0, "seats": 0, "inactive_seats": 0,
-            "cost": {}, "waste": {}}  # fmt: skip
+    return {
+        "users": 0,
+        "active_users": 0,
+        "apps_used": 0,
+        "seats": 0,
+        "inactive_seats": 0,
+        "cost": {},
+        "waste": {},
+    }
 
 
 async def departments(

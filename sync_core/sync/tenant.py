@@ -120,13 +120,21 @@ class AdminSignIn:
         )
 
     async def finish(
-        self, *, tenant_id: str, flow: dict[str, Any], response: Mapping[str, str],
+        self,
+        *,
+        tenant_id: str,
+        flow: dict[str, Any],
+        response: Mapping[str, str],
         now: dt.datetime,
-    ) -> TenantAdmin:  # fmt: skip
+    ) -> TenantAdmin:
         """Who signed in, and their directory roles in the tenant they signed in to."""
         user = await signin.finish(
-            self.tokens, tenant_id=tenant_id, client_id=self.client_id, flow=flow,
-            response=response, now=now,
-        )  # fmt: skip
+            self.tokens,
+            tenant_id=tenant_id,
+            client_id=self.client_id,
+            flow=flow,
+            response=response,
+            now=now,
+        )
         roles = await directory_roles(self.graph_for(user.tenant_id), user_id=user.user_id)
         return TenantAdmin(user=user, roles=roles)

@@ -27,8 +27,9 @@ def test_sign_ins_under_the_reports_limiter_set_the_full_bound() -> None:
 
 
 def test_without_sign_ins_the_connection_slots_bind() -> None:
-    tenant = Tenant(users=1_000, apps=150, grants=1_500, assigned_apps=100, assigned_groups=10,
-                    sign_ins=0)  # fmt: skip
+    tenant = Tenant(
+        users=1_000, apps=150, grants=1_500, assigned_apps=100, assigned_groups=10, sign_ins=0
+    )
     bound = full_sync(tenant, LIMITS)
     # 128 requests of 0.1 s through 4 slots; the longest chain (activity, 9 pages) is 0.9 s.
     assert bound.requests == 128
@@ -37,8 +38,15 @@ def test_without_sign_ins_the_connection_slots_bind() -> None:
 
 
 def test_a_tenant_without_premium_skips_the_activity_pass() -> None:
-    tenant = Tenant(users=1_000, apps=150, grants=1_500, assigned_apps=100, assigned_groups=10,
-                    sign_ins=0, premium=False)  # fmt: skip
+    tenant = Tenant(
+        users=1_000,
+        apps=150,
+        grants=1_500,
+        assigned_apps=100,
+        assigned_groups=10,
+        sign_ins=0,
+        premium=False,
+    )
     assert full_sync(tenant, LIMITS).requests == 128 - 9
 
 

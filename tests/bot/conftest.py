@@ -82,8 +82,6 @@ def slack_settings(database_url: str, fake: FakeSlack, **overrides: Any) -> Sett
     return Settings(_env_file=None, **values)
 
 
-
-
 @dataclass
 class Bot:
     """Sends what Slack would send, signed, and waits for what the bot does in the background."""
@@ -107,22 +105,45 @@ class Bot:
         return {"x-slack-request-timestamp": ts, "x-slack-signature": signature}
 
     async def post(
-        self, body: str, *, content_type: str, headers: dict[str, str] | None = None,
+        self,
+        body: str,
+        *,
+        content_type: str,
+        headers: dict[str, str] | None = None,
         signed: bool = True,
-    ) -> httpx.Response:  # fmt: skip
-        sent = {"content-type": content_type, **(self.sign(body) if signed else {}),
-                **(headers or {})}  # fmt: skip
+    ) -> httpx.Response:
+        sent = {
+            "content-type": content_type,
+            **(self.sign(body) if signed else {}),
+            **(headers or {}),
+        }
         return await self.http.post("/slack/events", content=body, headers=sent)
 
-    def command_body(self, command: str, text: str = "", *, user: str = ADMIN,
-                     channel: str = CHANNEL, response_url: str | None = None) -> str:  # fmt: skip
-        return urlencode({
-            "token": "legacy", "team_id": self.team_id, "team_domain": "acme",
-            "channel_id": channel, "channel_name": "general", "user_id": user,
-            "user_name": self.slack.users.get(user, {}).get("name", user), "command": command,
-            "text": text, "api_app_id": "A1", "trigger_id": "13345224609.738474920.8088930838d",
-            "response_url": response_url or self.slack.response_url(),
-        })  # fmt: skip
+    def command_body(
+        self,
+        command: str,
+        text: str = "",
+        *,
+        user: str = ADMIN,
+        channel: str = CHANNEL,
+        response_url: str | None = None,
+    ) -> str:
+        return urlencode(
+            {
+                "token": "legacy",
+                "team_id": self.team_id,
+                "team_domain": "acme",
+                "channel_id": channel,
+                "channel_name": "general",
+                "user_id": user,
+                "user_name": self.slack.users.get(user, {}).get("name", user),
+                "command": command,
+                "text": text,
+                "api_app_id": "A1",
+                "trigger_id": "13345224609.738474920.8088930838d",
+                "response_url": response_url or self.slack.response_url(),
+            }
+        )
 
     async def command(self, command: str, text: str = "", **options: Any) -> httpx.Response:
         """A slash command, as Slack posts it."""
@@ -130,25 +151,47 @@ class Bot:
         return await self.post(body, content_type="application/x-www-form-urlencoded")
 
     async def action(
-        self, action_id: str, value: str | None, *, user: str = ADMIN, channel: str = CHANNEL,
-        ephemeral: bool = True, response_url: str | None = None, message_ts: str = "1.0",
-        team_id: str | None = None, in_home: bool = False,
-    ) -> httpx.Response:  # fmt: skip
+        self,
+        action_id: str,
+        value: str | None,
+        *,
+        user: str = ADMIN,
+        channel: str = CHANNEL,
+        ephemeral: bool = True,
+        response_url: str | None = None,
+        message_ts: str = "1.0",
+        team_id: str | None = None,
+        in_home: bool = False,
+    ) -> httpx.Response:
         """A button click (in a message, or in the App Home tab, which has no response_url)."""
         payload = {
             "type": "block_actions",
             "team": {"id": team_id or self.team_id, "domain": "acme"},
-            "user": {"id": user, "username": self.slack.users.get(user, {}).get("name", user),
-                     "team_id": team_id or self.team_id},
+            "user": {
+                "id": user,
+                "username": self.slack.users.get(user, {}).get("name", user),
+                "team_id": team_id or self.team_id,
+            },
             "api_app_id": "A1",
-            "container": {"type": "message", "message_ts": message_ts, "channel_id": channel,
-                          "is_ephemeral": ephemeral},
+            "container": {
+                "type": "message",
+                "message_ts": message_ts,
+                "channel_id": channel,
+                "is_ephemeral": ephemeral,
+            },
             "channel": {"id": channel, "name": "general"},
             "trigger_id": "trigger-1",
             "response_url": response_url or self.slack.response_url(),
-            "actions": [{"action_id": action_id, "block_id": "b1", "type": "button",
-                         "value": value, "action_ts": "1.1"}],
-        }  # fmt: skip
+            "actions": [
+                {
+                    "action_id": action_id,
+                    "block_id": "b1",
+                    "type": "button",
+                    "value": value,
+                    "action_ts": "1.1",
+                }
+            ],
+        }
         if in_home:
             payload["container"] = {"type": "view", "view_id": "VHOME"}
             payload["view"] = {"id": "VHOME", "type": "home"}
@@ -165,22 +208,31 @@ class Bot:
         payload = {
             "type": "view_submission",
             "team": {"id": self.team_id, "domain": "acme"},
-            "user": {"id": user, "username": self.slack.users.get(user, {}).get("name", user),
-                     "team_id": self.team_id},
+            "user": {
+                "id": user,
+                "username": self.slack.users.get(user, {}).get("name", user),
+                "team_id": self.team_id,
+            },
             "api_app_id": "A1",
             "trigger_id": "trigger-2",
             "view": {**view, "id": "V1", "state": {"values": values}},
-        }  # fmt: skip
+        }
         body = urlencode({"payload": json.dumps(payload)})
         return await self.post(body, content_type="application/x-www-form-urlencoded")
 
     async def event(self, event: dict, **options: Any) -> httpx.Response:
         """An Events API delivery."""
-        body = json.dumps({
-            "token": "legacy", "team_id": self.team_id, "api_app_id": "A1", "event": event,
-            "type": "event_callback", "event_id": f"Ev{uuid.uuid4().hex[:8]}",
-            "event_time": int(time.time()),
-        })  # fmt: skip
+        body = json.dumps(
+            {
+                "token": "legacy",
+                "team_id": self.team_id,
+                "api_app_id": "A1",
+                "event": event,
+                "type": "event_callback",
+                "event_id": f"Ev{uuid.uuid4().hex[:8]}",
+                "event_time": int(time.time()),
+            }
+        )
         return await self.post(body, content_type="application/json", **options)
 
     async def settle(self) -> None:
@@ -260,15 +312,21 @@ async def entra_bot(database_url: str, fake_slack: FakeSlack) -> AsyncIterator[t
     """The bot with Entra configured against a sandbox tenant, workspace bound."""
     async with running_sandbox(sandbox_config()) as sandbox:
         settings = slack_settings(
-            database_url, fake_slack, entra_client_id=sandbox.client_id,
-            entra_client_secret=sandbox.client_secret, login_url=sandbox.base_url,
+            database_url,
+            fake_slack,
+            entra_client_id=sandbox.client_id,
+            entra_client_secret=sandbox.client_secret,
+            login_url=sandbox.base_url,
             graph_url=sandbox.base_url,
-        )  # fmt: skip
+        )
         async with open_bot(settings, fake_slack) as opened:
             opened.runtime.require_engine().policy = RetryPolicy(
-                max_attempts=8, base_backoff=0.01, max_backoff=0.1, reports_limit=5,
+                max_attempts=8,
+                base_backoff=0.01,
+                max_backoff=0.1,
+                reports_limit=5,
                 reports_period=0.01,
-            )  # fmt: skip
+            )
             opened.services.progress_interval = 0.05
             opened.services.result_grace = 2.0
             await bind(opened)

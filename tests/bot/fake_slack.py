@@ -112,15 +112,27 @@ class FakeSlack:
 
     def answer(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
         if method == "auth.test":
-            return {"url": "https://acme.slack.test/", "team": "Acme", "user": "appventory",
-                    "team_id": TEAM_ID, "user_id": BOT_USER, "bot_id": BOT_ID}  # fmt: skip
+            return {
+                "url": "https://acme.slack.test/",
+                "team": "Acme",
+                "user": "appventory",
+                "team_id": TEAM_ID,
+                "user_id": BOT_USER,
+                "bot_id": BOT_ID,
+            }
         if method == "users.info":
-            user = {"id": params.get("user"), "team_id": TEAM_ID, "is_admin": False,
-                    "is_owner": False, **self.users.get(params.get("user", ""), {})}  # fmt: skip
+            user = {
+                "id": params.get("user"),
+                "team_id": TEAM_ID,
+                "is_admin": False,
+                "is_owner": False,
+                **self.users.get(params.get("user", ""), {}),
+            }
             return {"user": user}
         if method == "usergroups.list":
-            return {"usergroups": [{"id": gid, "handle": g["handle"]}
-                                   for gid, g in self.groups.items()]}  # fmt: skip
+            return {
+                "usergroups": [{"id": gid, "handle": g["handle"]} for gid, g in self.groups.items()]
+            }
         if method == "usergroups.users.list":
             return {"users": self.groups.get(params.get("usergroup", ""), {}).get("users", [])}
         if method == "chat.postMessage":
@@ -147,8 +159,9 @@ class FakeSlack:
         if self.rate_limited.get(method, 0) > 0:
             self.rate_limited[method] -= 1
             self.calls.append(Call(method, params, token, 429))
-            return JSONResponse({"ok": False, "error": "ratelimited"}, status_code=429,
-                                headers={"Retry-After": "0"})  # fmt: skip
+            return JSONResponse(
+                {"ok": False, "error": "ratelimited"}, status_code=429, headers={"Retry-After": "0"}
+            )
         body = {"ok": True, **self.answer(method, params)}
         self.calls.append(Call(method, params, token, 200 if body["ok"] else 400))
         return JSONResponse(body)
@@ -172,10 +185,12 @@ async def _params(request: Request) -> dict[str, Any]:
 async def running_fake_slack() -> AsyncIterator[FakeSlack]:
     """Serve a fresh fake on a free port in this event loop."""
     fake = FakeSlack()
-    app = Starlette(routes=[
-        Route("/api/{method}", fake.api, methods=["POST", "GET"]),
-        Route("/respond/{id}", fake.respond, methods=["POST"]),
-    ])  # fmt: skip
+    app = Starlette(
+        routes=[
+            Route("/api/{method}", fake.api, methods=["POST", "GET"]),
+            Route("/respond/{id}", fake.respond, methods=["POST"]),
+        ]
+    )
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))

@@ -25,9 +25,11 @@ ALERTS = "CALERTS"
 
 async def _alerts_to(bot, channel: str = ALERTS) -> None:
     await slack_store.set_alert_channel(
-        organization_id=bot.organization_id, team_id=bot.team_id, channel_id=channel,
+        organization_id=bot.organization_id,
+        team_id=bot.team_id,
+        channel_id=channel,
         actor=records.SYSTEM,
-    )  # fmt: skip
+    )
 
 
 def _posted(bot, channel: str = ALERTS):
@@ -47,8 +49,9 @@ async def _sync(bot) -> records.SyncReport:
 async def test_a_failure_streak_alerts_once_then_a_note_when_it_recovers(entra_bot):
     bot, entra = entra_bot
     verified = await bot.runtime.check_tenant(entra.sandbox.tenant_id)
-    await consent.record_connection(organization_id=bot.organization_id, actor=TESTER,
-                                    verified=verified)  # fmt: skip
+    await consent.record_connection(
+        organization_id=bot.organization_id, actor=TESTER, verified=verified
+    )
     await _alerts_to(bot)
     await entra.sandbox.set_state(consented=False, expire_tokens=True)
 
@@ -56,8 +59,9 @@ async def test_a_failure_streak_alerts_once_then_a_note_when_it_recovers(entra_b
     [alert] = _health(bot)
     assert ":rotating_light: *Sync of Contoso failed*" in alert.text
     assert "Sync not starting: verify admin consent" in alert.text  # the hint
-    buttons = {e["action_id"]: e for b in alert.blocks if b["type"] == "actions"
-               for e in b["elements"]}  # fmt: skip
+    buttons = {
+        e["action_id"]: e for b in alert.blocks if b["type"] == "actions" for e in b["elements"]
+    }
     assert set(buttons) == {"sync_retry", "consent_regrant"}
     assert buttons["sync_retry"]["value"] == entra.sandbox.tenant_id
 
@@ -76,8 +80,9 @@ async def test_a_failure_streak_alerts_once_then_a_note_when_it_recovers(entra_b
 async def test_retry_sync_from_the_alert_starts_a_run_in_that_channel(entra_bot):
     bot, entra = entra_bot
     verified = await bot.runtime.check_tenant(entra.sandbox.tenant_id)
-    await consent.record_connection(organization_id=bot.organization_id, actor=TESTER,
-                                    verified=verified)  # fmt: skip
+    await consent.record_connection(
+        organization_id=bot.organization_id, actor=TESTER, verified=verified
+    )
     await bot.action("sync_retry", entra.sandbox.tenant_id, channel=ALERTS, ephemeral=False)
     [posted] = await bot.slack.wait_for(lambda slack: _posted(bot))
     assert "started by <@UADMIN>" in posted.text
@@ -89,8 +94,9 @@ async def test_retry_sync_from_the_alert_starts_a_run_in_that_channel(entra_bot)
 async def test_re_grant_consent_from_the_alert_gives_an_admin_a_fresh_link(entra_bot):
     bot, entra = entra_bot
     verified = await bot.runtime.check_tenant(entra.sandbox.tenant_id)
-    await consent.record_connection(organization_id=bot.organization_id, actor=TESTER,
-                                    verified=verified)  # fmt: skip
+    await consent.record_connection(
+        organization_id=bot.organization_id, actor=TESTER, verified=verified
+    )
     url = bot.slack.response_url()
     await bot.action("consent_regrant", entra.sandbox.tenant_id, ephemeral=False, response_url=url)
     [reply] = await bot.slack.wait_for(lambda slack: slack.replies(url))
@@ -102,8 +108,9 @@ async def test_re_grant_consent_from_the_alert_gives_an_admin_a_fresh_link(entra
 @pytest.fixture
 async def acme_alerts(bot):
     built = await t.build(name="Acme IT")
-    await slack_store.bind_workspace(team_id=bot.team_id, organization_id=built.organization.id,
-                                     actor=records.SYSTEM)  # fmt: skip
+    await slack_store.bind_workspace(
+        team_id=bot.team_id, organization_id=built.organization.id, actor=records.SYSTEM
+    )
     bot.organization_id = built.organization.id
     bot.services.clock = lambda: NOW
     await _alerts_to(bot)
@@ -111,8 +118,9 @@ async def acme_alerts(bot):
 
 
 async def _finished_run(tenant) -> records.SyncReport:
-    report, _ = await runs.request_run(connection_id=tenant.connection.id, trigger="schedule",
-                                       actor=records.SYSTEM)  # fmt: skip
+    report, _ = await runs.request_run(
+        connection_id=tenant.connection.id, trigger="schedule", actor=records.SYSTEM
+    )
     await runs.finish(run_id=report.id, status=SyncStatus.SUCCEEDED, now=NOW)
     return (await runs.load(run_id=report.id))[0]
 
@@ -138,8 +146,7 @@ async def test_new_shadow_it_is_posted_once_per_app_with_evidence_and_buttons(bo
 async def test_a_429_from_slack_is_waited_out_and_the_alert_delivered_once(bot, acme_alerts):
     events = await insights.derive(connection_id=acme_alerts.connection.id, now=NOW)
     bot.slack.rate_limited["chat.postMessage"] = 1
-    await Alerts(bot.services).sync_finished(report=await _finished_run(acme_alerts),
-                                             events=events)  # fmt: skip
+    await Alerts(bot.services).sync_finished(report=await _finished_run(acme_alerts), events=events)
     tries = [c for c in bot.slack.calls if c.method == "chat.postMessage"]
     assert [c.status for c in tries] == [429, 200]
 
@@ -169,19 +176,29 @@ def records_event():
     from sync_core.insights.records import EventKind, InsightEvent
 
     return InsightEvent(
-        kind=EventKind.SHADOW_IT_DETECTED, organization_id=uuid.uuid4(),
-        connection_id=uuid.uuid4(), app_id=7, app_entra_id="sp-x", app_name="X" * 600,
-        actor=records.SYSTEM, occurred_at=dt.datetime(2026, 11, 30, tzinfo=dt.UTC),
-        details={"reasons": ["user_consent"], "consented_users": 900,
-                 "consented_by": ["Someone"] * 5, "scopes": ["Mail.Read"] * 40},
-    )  # fmt: skip
+        kind=EventKind.SHADOW_IT_DETECTED,
+        organization_id=uuid.uuid4(),
+        connection_id=uuid.uuid4(),
+        app_id=7,
+        app_entra_id="sp-x",
+        app_name="X" * 600,
+        actor=records.SYSTEM,
+        occurred_at=dt.datetime(2026, 11, 30, tzinfo=dt.UTC),
+        details={
+            "reasons": ["user_consent"],
+            "consented_users": 900,
+            "consented_by": ["Someone"] * 5,
+            "scopes": ["Mail.Read"] * 40,
+        },
+    )
 
 
 async def test_a_real_sync_posts_new_shadow_it_and_names_it_in_the_result(entra_bot):
     bot, entra = entra_bot
     verified = await bot.runtime.check_tenant(entra.sandbox.tenant_id)
-    await consent.record_connection(organization_id=bot.organization_id, actor=TESTER,
-                                    verified=verified)  # fmt: skip
+    await consent.record_connection(
+        organization_id=bot.organization_id, actor=TESTER, verified=verified
+    )
     await _alerts_to(bot)
     await bot.command("/sync")
     await bot.slack.wait_for(lambda slack: slack.called("chat.postMessage"))

@@ -43,12 +43,9 @@ async def _command(bot, command: str, text: str = "", **options):
 
 
 def _buttons(blocks: list[dict]) -> dict[str, dict]:
-    return {
-        e["action_id"]: e
-        for b in blocks
-        if b["type"] == "actions"
-        for e in b["elements"]
-    } | {b["accessory"]["action_id"]: b["accessory"] for b in blocks if b.get("accessory")}
+    return {e["action_id"]: e for b in blocks if b["type"] == "actions" for e in b["elements"]} | {
+        b["accessory"]["action_id"]: b["accessory"] for b in blocks if b.get("accessory")
+    }
 
 
 async def test_apps_lists_every_app_with_status_stage_users_and_last_use(bot, acme):
@@ -159,8 +156,10 @@ async def test_approving_with_a_note_is_stored_with_the_slack_user(bot, acme):
         organization_id=acme.organization.id, kinds=["app.stage_changed"]
     )
     assert (event.actor.id, event.actor.name, event.subject_name) == (
-        ADMIN, "ada", "Dropbox Business",
-    )  # fmt: skip
+        ADMIN,
+        "ada",
+        "Dropbox Business",
+    )
 
 
 async def test_a_member_may_not_change_a_stage(bot, acme):
@@ -206,16 +205,23 @@ async def test_a_button_for_another_organization_s_app_is_refused(bot, acme):
     assert "Nothing was changed" in refusal.text
     assert bot.slack.called("views.open") == []
     assert await _stage(foreign) is None
-    assert await activity.list_activities(
-        organization_id=other.organization.id, kinds=["app.stage_changed"]
-    ) == []
+    assert (
+        await activity.list_activities(
+            organization_id=other.organization.id, kinds=["app.stage_changed"]
+        )
+        == []
+    )
 
 
 async def test_a_forged_dialog_for_another_organization_s_app_changes_nothing(bot, acme):
     other = await t.build(name="Other Org", tenant_id="99999999-2222-3333-4444-555555555555")
     foreign = await other.app_id("InboxHelper")
-    view = {"callback_id": "stage_note", "type": "modal", "blocks": [],
-            "private_metadata": json.dumps({"app": foreign, "stage": "approved"})}  # fmt: skip
+    view = {
+        "callback_id": "stage_note",
+        "type": "modal",
+        "blocks": [],
+        "private_metadata": json.dumps({"app": foreign, "stage": "approved"}),
+    }
     response = await bot.submit(view, note="mine now")
     assert response.json()["response_action"] == "errors"
     assert await _stage(foreign) is None
@@ -243,18 +249,27 @@ async def test_paging_covers_a_large_tenant_once_within_slack_s_limits(bot, acme
     from tests.bot.test_messages import assert_within_limits
 
     many = [
-        records.App(entra_id=f"sp-bulk-{n}", app_id=f"app-bulk-{n}",
-                    display_name=f"Bulk App {n:04d} " + "x" * 490, owner_tenant_id=t.VENDOR)
+        records.App(
+            entra_id=f"sp-bulk-{n}",
+            app_id=f"app-bulk-{n}",
+            display_name=f"Bulk App {n:04d} " + "x" * 490,
+            owner_tenant_id=t.VENDOR,
+        )
         for n in range(1200)
-    ]  # fmt: skip
+    ]
     await inventory.upsert_apps(connection_id=acme.connection.id, apps=many, seen_at=NOW)
     await acme.refresh()  # as derive does after the sync that found them
     seen, offset, pages = [], 0, 0
     while offset is not None:
         page = await listing.page(
-            organization_id=acme.organization.id, view="all", search="", offset=offset, now=NOW,
-            active_days=30, inactive_days=60,
-        )  # fmt: skip
+            organization_id=acme.organization.id,
+            view="all",
+            search="",
+            offset=offset,
+            now=NOW,
+            active_days=30,
+            inactive_days=60,
+        )
         message = messages.app_list(page)
         assert_within_limits(message)
         seen += [item.id for item in page.items]

@@ -64,8 +64,10 @@ def test_install_link_is_a_single_use_invite_and_says_when_it_expires(tmp_path, 
     link, note = result.stdout.strip().splitlines()
     assert link.startswith("https://inventory.acme.test/slack/install?org=")
     expires = (before + dt.timedelta(days=7)).strftime("%Y-%m-%d")
-    assert note.startswith(f"Single use: the first workspace that installs with it joins "
-                           f"organization {org}; it expires {expires} ")  # fmt: skip
+    assert note.startswith(
+        f"Single use: the first workspace that installs with it joins "
+        f"organization {org}; it expires {expires} "
+    )
     invite = asyncio.run(_invite(tmp_path, link.split("org=", 1)[1]))
     assert (str(invite.organization_id), invite.used_at) == (org, None)
 

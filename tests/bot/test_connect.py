@@ -14,8 +14,9 @@ from tests.bot.fake_slack import texts
 
 def _buttons(blocks: list[dict]) -> dict[str, dict]:
     found = {e["action_id"]: e for b in blocks if b["type"] == "actions" for e in b["elements"]}
-    return found | {b["accessory"]["action_id"]: b["accessory"] for b in blocks
-                    if b.get("accessory")}  # fmt: skip
+    return found | {
+        b["accessory"]["action_id"]: b["accessory"] for b in blocks if b.get("accessory")
+    }
 
 
 async def _command(bot, command: str, text: str = "", **options):

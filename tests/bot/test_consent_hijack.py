@@ -29,17 +29,17 @@ async def _forged_callback(bot, entra) -> str:
     """Org A's admin asks for a consent link, but never visits Microsoft: they write the
     callback themselves, naming org B's tenant."""
     state = parse_qs(urlsplit(await _consent_link(bot)).query)["state"][0]
-    query = urlencode({"admin_consent": "True", "tenant": entra.sandbox.tenant_id,
-                       "state": state})  # fmt: skip
+    query = urlencode({"admin_consent": "True", "tenant": entra.sandbox.tenant_id, "state": state})
     return f"/connect/microsoft/callback?{query}"
 
 
 async def _users(entra) -> list[dict]:
     token = await entra.sandbox.token()
     answer = await entra.sandbox.client.get(
-        "/v1.0/users", params={"$top": "20", "$select": "userPrincipalName,accountEnabled"},
+        "/v1.0/users",
+        params={"$top": "20", "$select": "userPrincipalName,accountEnabled"},
         headers={"Authorization": f"Bearer {token}"},
-    )  # fmt: skip
+    )
     return answer.json()["value"]
 
 
@@ -47,12 +47,17 @@ async def test_a_forged_consent_callback_cannot_attach_another_orgs_tenant(entra
     bot, entra = entra_bot
     await _victim_org(bot, entra)
     state = await entra.sandbox.set_state()
-    member = next(u["userPrincipalName"] for u in await _users(entra)
-                  if u["accountEnabled"] and u["userPrincipalName"] != state["admin"]
-                  and "#EXT#" not in u["userPrincipalName"])  # fmt: skip
+    member = next(
+        u["userPrincipalName"]
+        for u in await _users(entra)
+        if u["accountEnabled"]
+        and u["userPrincipalName"] != state["admin"]
+        and "#EXT#" not in u["userPrincipalName"]
+    )
     # Worst case: the attacker is a plain member of the victim's tenant (or an app admin).
-    await entra.sandbox.set_state(signin_as=member,
-                                  directory_roles={member: [APPLICATION_ADMINISTRATOR]})
+    await entra.sandbox.set_state(
+        signin_as=member, directory_roles={member: [APPLICATION_ADMINISTRATOR]}
+    )
 
     step = await bot.http.get(await _forged_callback(bot, entra))
     assert step.status_code == 302, step.text  # on to the tenant's sign-in, nothing connected
@@ -69,8 +74,10 @@ async def test_a_replayed_sign_in_answer_is_refused(entra_bot):
     bot, entra = entra_bot
     step = await bot.http.get(await entra.follow(await _consent_link(bot)))
     response = await entra.sandbox.client.get(
-        step.headers["location"].replace("https://login.microsoftonline.com",
-                                         entra.sandbox.base_url))  # fmt: skip
+        step.headers["location"].replace(
+            "https://login.microsoftonline.com", entra.sandbox.base_url
+        )
+    )
     action, fields = posted_form(response.text)
     assert (await bot.http.post(action, data=fields)).status_code == 200
     await bot.settle()

@@ -13,12 +13,14 @@ from tests.insights.tenant import NOW
 
 async def test_opening_home_publishes_the_overview(bot):
     built = await t.build(name="Acme IT")
-    await slack_store.bind_workspace(team_id=bot.team_id, organization_id=built.organization.id,
-                                     actor=records.SYSTEM)  # fmt: skip
+    await slack_store.bind_workspace(
+        team_id=bot.team_id, organization_id=built.organization.id, actor=records.SYSTEM
+    )
     bot.services.workspaces.forget(bot.team_id)
     bot.services.clock = lambda: NOW
-    response = await bot.event({"type": "app_home_opened", "user": ADMIN, "tab": "home",
-                                "channel": "D1"})  # fmt: skip
+    response = await bot.event(
+        {"type": "app_home_opened", "user": ADMIN, "tab": "home", "channel": "D1"}
+    )
     assert response.status_code == 200
     [published] = await bot.slack.wait_for(lambda slack: slack.called("views.publish"))
     assert published.params["user_id"] == ADMIN
@@ -43,8 +45,9 @@ async def test_home_of_an_unbound_workspace_says_how_to_link_it(bot):
 
 async def _acme(bot):
     built = await t.build(name="Acme IT")
-    await slack_store.bind_workspace(team_id=bot.team_id, organization_id=built.organization.id,
-                                     actor=records.SYSTEM)  # fmt: skip
+    await slack_store.bind_workspace(
+        team_id=bot.team_id, organization_id=built.organization.id, actor=records.SYSTEM
+    )
     bot.services.workspaces.forget(bot.team_id)
     bot.services.clock = lambda: NOW
     return built
@@ -65,8 +68,9 @@ async def test_a_refusal_in_the_home_tab_is_shown_in_a_dialog(bot):
     from tests.bot.conftest import MEMBER
 
     built = await _acme(bot)
-    await bot.action("stage:approved", str(await built.app_id("InboxHelper")), user=MEMBER,
-                     in_home=True)  # fmt: skip
+    await bot.action(
+        "stage:approved", str(await built.app_id("InboxHelper")), user=MEMBER, in_home=True
+    )
     [opened] = await bot.slack.wait_for(lambda slack: slack.called("views.open"))
     assert "Only workspace admins and owners can change an app's stage" in texts(
         opened.json("view")["blocks"]

@@ -24,18 +24,29 @@ INSTALLED_TOKEN = "xoxb-installed-token"
 @pytest.fixture
 async def oauth_bot(database_url: str, fake_slack: FakeSlack) -> AsyncIterator[Bot]:
     settings = slack_settings(
-        database_url, fake_slack, slack_bot_token=None, slack_client_id="111.222",
+        database_url,
+        fake_slack,
+        slack_bot_token=None,
+        slack_client_id="111.222",
         slack_client_secret="oauth-client-secret",
-    )  # fmt: skip
+    )
     fake_slack.oauth = {
-        "app_id": "A1", "authed_user": {"id": "UINSTALLER"}, "token_type": "bot",
+        "app_id": "A1",
+        "authed_user": {"id": "UINSTALLER"},
+        "token_type": "bot",
         "scope": ",".join(BOT_SCOPES),
-        "access_token": INSTALLED_TOKEN, "bot_user_id": "UBOT",
-        "team": {"id": NEW_TEAM, "name": "New Co"}, "enterprise": None,
+        "access_token": INSTALLED_TOKEN,
+        "bot_user_id": "UBOT",
+        "team": {"id": NEW_TEAM, "name": "New Co"},
+        "enterprise": None,
         "is_enterprise_install": False,
-        "incoming_webhook": {"channel": "#it-alerts", "channel_id": "CALERTS",
-                             "url": "https://hooks.slack.test/x", "configuration_url": "x"},
-    }  # fmt: skip
+        "incoming_webhook": {
+            "channel": "#it-alerts",
+            "channel_id": "CALERTS",
+            "url": "https://hooks.slack.test/x",
+            "configuration_url": "x",
+        },
+    }
     async with open_bot(settings, fake_slack) as opened:
         opened.team_id = NEW_TEAM
         yield opened

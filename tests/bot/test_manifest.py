@@ -19,8 +19,7 @@ def test_every_command_of_the_table_is_in_the_manifest():
     names = [c["command"] for c in data["features"]["slash_commands"]]
     assert names == list(dict.fromkeys(r.command for r in COMMANDS))
     assert all(c["url"].endswith("/slack/events") for c in data["features"]["slash_commands"])
-    assert set(data) == {"_metadata", "display_information", "features", "oauth_config",
-                         "settings"}  # fmt: skip
+    assert set(data) == {"_metadata", "display_information", "features", "oauth_config", "settings"}
 
 
 def test_socket_mode_manifest_has_no_request_urls():

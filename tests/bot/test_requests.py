@@ -18,9 +18,10 @@ async def test_a_bad_signature_is_refused_and_nothing_runs(bot):
     body = bot.command_body("/connect", "channel")
     headers = bot.sign(body) | {"x-slack-signature": "v0=" + "0" * 64}
     response = await bot.http.post(
-        "/slack/events", content=body,
+        "/slack/events",
+        content=body,
         headers={"content-type": "application/x-www-form-urlencoded", **headers},
-    )  # fmt: skip
+    )
     assert (response.status_code, response.json()) == (401, {"error": "invalid request"})
     await bot.settle()
     assert bot.slack.calls == []
@@ -28,9 +29,10 @@ async def test_a_bad_signature_is_refused_and_nothing_runs(bot):
 
 async def test_a_missing_signature_is_refused(bot):
     response = await bot.post(
-        bot.command_body("/sync", "history"), content_type="application/x-www-form-urlencoded",
+        bot.command_body("/sync", "history"),
+        content_type="application/x-www-form-urlencoded",
         signed=False,
-    )  # fmt: skip
+    )
     assert response.status_code == 401
     assert bot.slack.calls == []
 
@@ -40,9 +42,10 @@ async def test_a_body_changed_after_signing_is_refused(bot):
     headers = bot.sign(body)
     tampered = body.replace("status", "remove")
     response = await bot.http.post(
-        "/slack/events", content=tampered,
+        "/slack/events",
+        content=tampered,
         headers={"content-type": "application/x-www-form-urlencoded", **headers},
-    )  # fmt: skip
+    )
     assert response.status_code == 401
 
 
@@ -50,9 +53,10 @@ async def test_a_stale_timestamp_is_refused_even_when_correctly_signed(bot):
     body = bot.command_body("/connect", "status")
     stale = bot.sign(body, timestamp=int(time.time()) - 6 * 60)
     response = await bot.http.post(
-        "/slack/events", content=body,
+        "/slack/events",
+        content=body,
         headers={"content-type": "application/x-www-form-urlencoded", **stale},
-    )  # fmt: skip
+    )
     assert response.status_code == 401
     await bot.settle()
     assert bot.slack.replies() == []
@@ -96,9 +100,10 @@ async def test_a_fresh_request_with_the_same_body_is_not_a_replay(bot):
         "/slack/events", content=body, headers=headers | bot.sign(body, timestamp=int(time.time()))
     )
     again = await bot.http.post(
-        "/slack/events", content=body,
+        "/slack/events",
+        content=body,
         headers=headers | bot.sign(body, timestamp=int(time.time()) - 1),
-    )  # fmt: skip
+    )
     assert (first.status_code, again.status_code) == (200, 200)
 
 
@@ -107,4 +112,3 @@ async def test_someone_else_s_signing_secret_is_refused(bot):
     response = await bot.command("/connect", "remove", user=MEMBER)
     assert response.status_code == 401
     assert await connections.list_connections(organization_id=bot.organization_id) == []
-

@@ -20,23 +20,32 @@ VAULT = Vault([generate_key()])
 
 
 def installation(team: str = "T1", token: str = "xoxb-1", at: dt.datetime = NOW):
-    return slack_store.Installation(team_id=team, bot_id="B1", bot_user_id="UBOT",
-                                    bot_token=token, installed_at=at, team_name="Team One",
-                                    bot_scopes=("commands", "chat:write"))  # fmt: skip
+    return slack_store.Installation(
+        team_id=team,
+        bot_id="B1",
+        bot_user_id="UBOT",
+        bot_token=token,
+        installed_at=at,
+        team_name="Team One",
+        bot_scopes=("commands", "chat:write"),
+    )
 
 
 async def test_rebinding_moves_a_workspace_and_forgets_its_alert_channel(store):
     a, _ = await organizations.create_organization(name="A")
     b, _ = await organizations.create_organization(name="B")
     await slack_store.bind_workspace(team_id="T1", organization_id=a.id, actor=ALICE)
-    await slack_store.set_alert_channel(organization_id=a.id, team_id="T1", channel_id="C1",
-                                        actor=ALICE)  # fmt: skip
-    moved, previous = await slack_store.bind_workspace(team_id="T1", organization_id=b.id,
-                                                       actor=ALICE)  # fmt: skip
+    await slack_store.set_alert_channel(
+        organization_id=a.id, team_id="T1", channel_id="C1", actor=ALICE
+    )
+    moved, previous = await slack_store.bind_workspace(
+        team_id="T1", organization_id=b.id, actor=ALICE
+    )
     assert (moved.organization_id, moved.alert_channel_id, previous) == (b.id, None, a.id)
     with pytest.raises(NotFound):  # the old organization cannot set it any more
-        await slack_store.set_alert_channel(organization_id=a.id, team_id="T1", channel_id="C2",
-                                            actor=ALICE)  # fmt: skip
+        await slack_store.set_alert_channel(
+            organization_id=a.id, team_id="T1", channel_id="C2", actor=ALICE
+        )
     [bound] = await activity.list_activities(organization_id=b.id, kinds=["slack.bound"])
     assert bound.actor == ALICE
 
@@ -51,8 +60,9 @@ async def test_installs_are_encrypted_and_the_latest_one_is_live(store):
     assert (second, created) == (first, False)
     found = await slack_store.latest_installation(vault=VAULT, team_id="T1")
     assert found.bot_token == "xoxb-2" and "xoxb-2" not in repr(found)
-    assert all("xoxb" not in row.bot_token_encrypted
-               for row in await slack_models.SlackInstallation.all())  # fmt: skip
+    assert all(
+        "xoxb" not in row.bot_token_encrypted for row in await slack_models.SlackInstallation.all()
+    )
     assert await slack_store.delete_installations(team_id="T1") == 2
     assert await slack_store.latest_installation(vault=VAULT, team_id="T1") is None
     assert await slack_store.find_workspace(team_id="T1") == first
@@ -71,8 +81,9 @@ async def test_a_sync_message_is_finished_exactly_once(store):
     org, _ = await organizations.create_organization(name="A")
     conn = await connections.add_connection(organization_id=org.id, tenant_id="t-1")
     run, _ = await runs.request_run(connection_id=conn.id, trigger="slack", actor=ALICE)
-    message = await slack_store.remember_sync_message(run_id=run.id, team_id="T1",
-                                                      channel_id="C1", ts="1.2")  # fmt: skip
+    message = await slack_store.remember_sync_message(
+        run_id=run.id, team_id="T1", channel_id="C1", ts="1.2"
+    )
     assert await slack_store.finish_sync_message(message_id=message.id, now=NOW)
     assert not await slack_store.finish_sync_message(message_id=message.id, now=NOW)
     [stored] = await slack_store.sync_messages(run_id=run.id)
@@ -82,8 +93,9 @@ async def test_a_sync_message_is_finished_exactly_once(store):
 async def test_disconnect_keeps_history_and_connecting_again_revives_the_same_row(store):
     org, _ = await organizations.create_organization(name="A")
     conn = await connections.add_connection(organization_id=org.id, tenant_id="T-1")
-    gone = await connections.disconnect(organization_id=org.id, tenant_id="t-1", actor=ALICE,
-                                        now=NOW)  # fmt: skip
+    gone = await connections.disconnect(
+        organization_id=org.id, tenant_id="t-1", actor=ALICE, now=NOW
+    )
     assert gone.status is ConnectionStatus.DISCONNECTED
     with pytest.raises(NotFound):
         await connections.find_connection(organization_id=org.id)

@@ -63,28 +63,51 @@ async def test_a_slash_command_over_socket_mode_is_acked_and_answered(
 ):
     server, url = slack_socket
     fake_slack.socket_url = url
-    settings = slack_settings(database_url, fake_slack, slack_app_token="xapp-1-test",
-                              slack_signing_secret=None)  # fmt: skip
+    settings = slack_settings(
+        database_url, fake_slack, slack_app_token="xapp-1-test", slack_signing_secret=None
+    )
     async with open_bot(settings, fake_slack) as bot:
         await bind(bot)
         await asyncio.wait_for(server.connected.wait(), timeout=5)
         [opened] = fake_slack.called("apps.connections.open")
         assert opened.token == "xapp-1-test"
         payload = {
-            "token": "legacy", "team_id": TEAM_ID, "channel_id": CHANNEL, "user_id": ADMIN,
-            "user_name": "ada", "command": "/help", "text": "", "api_app_id": "A1",
-            "response_url": fake_slack.response_url(), "trigger_id": "t1",
-        }  # fmt: skip
-        ack = await server.send({"envelope_id": "env-1", "type": "slash_commands",
-                                 "accepts_response_payload": True, "payload": payload})  # fmt: skip
+            "token": "legacy",
+            "team_id": TEAM_ID,
+            "channel_id": CHANNEL,
+            "user_id": ADMIN,
+            "user_name": "ada",
+            "command": "/help",
+            "text": "",
+            "api_app_id": "A1",
+            "response_url": fake_slack.response_url(),
+            "trigger_id": "t1",
+        }
+        ack = await server.send(
+            {
+                "envelope_id": "env-1",
+                "type": "slash_commands",
+                "accepts_response_payload": True,
+                "payload": payload,
+            }
+        )
         assert ack["envelope_id"] == "env-1"
         assert "AppVentory commands" in texts(ack["payload"]["blocks"])
 
         url = fake_slack.response_url()
-        ack = await server.send({"envelope_id": "env-2", "type": "slash_commands",
-                                 "accepts_response_payload": True,
-                                 "payload": {**payload, "command": "/connect", "text": "status",
-                                             "response_url": url}})  # fmt: skip
+        ack = await server.send(
+            {
+                "envelope_id": "env-2",
+                "type": "slash_commands",
+                "accepts_response_payload": True,
+                "payload": {
+                    **payload,
+                    "command": "/connect",
+                    "text": "status",
+                    "response_url": url,
+                },
+            }
+        )
         assert ack == {"envelope_id": "env-2"}
         [reply] = await fake_slack.wait_for(lambda slack: slack.replies(url))
         assert "No Microsoft 365 tenant is connected yet" in reply.text

@@ -44,8 +44,6 @@ class RecordingRunner:
         self.submitted.append(run_id)
 
 
-
-
 @pytest.fixture
 def runner() -> RecordingRunner:
     return RecordingRunner()

@@ -80,10 +80,15 @@ async def token(api) -> str:
     )
     users = [records.User(entra_id=f"u-{i}", display_name=f"Person {i}") for i in range(2)]
     apps = [
-        records.App(entra_id=f"sp-{i}", app_id=f"app-{i}", display_name=f"App {i}",
-                    owner_tenant_id="vendor", principal_type="Application")
+        records.App(
+            entra_id=f"sp-{i}",
+            app_id=f"app-{i}",
+            display_name=f"App {i}",
+            owner_tenant_id="vendor",
+            principal_type="Application",
+        )
         for i in range(2)
-    ]  # fmt: skip
+    ]
     await inventory.upsert_users(connection_id=conn.id, users=users, seen_at=SEEN)
     await inventory.upsert_apps(connection_id=conn.id, apps=apps, seen_at=SEEN)
     await insights.derive(connection_id=conn.id, now=dt.datetime.now(dt.UTC))  # as a sync ends

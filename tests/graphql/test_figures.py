@@ -46,8 +46,11 @@ async def test_a_page_carries_stored_verdicts_and_today_s_decisions(store):
     )
     assert costed["setAppSeatCost"]["monthlyWaste"] == {"amount": "8.00", "currency": "USD"}
     inbox = encode_id("App", await tenant.app_id("InboxHelper"))
-    approved = await _run(org, "mutation($id: ID!) { setAppStage(appId: $id, stage: APPROVED) "
-                          "{ isShadowIt } }", id=inbox)  # fmt: skip
+    approved = await _run(
+        org,
+        "mutation($id: ID!) { setAppStage(appId: $id, stage: APPROVED) { isShadowIt } }",
+        id=inbox,
+    )
     assert approved["setAppStage"]["isShadowIt"] is False
     waste = await _run(
         org, "{ insights { licenseWaste { app { name } monthlyWaste { amount } } } }"

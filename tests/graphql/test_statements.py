@@ -70,8 +70,16 @@ def _access(apps: list[records.App], users: list[records.User]):
             )
             for u in chosen
         ]
-        grants.append(records.Grant(f"gr-{n}", app.entra_id, "graph", "Principal",
-                                    chosen[0].entra_id, ("User.Read", "Mail.Read")))  # fmt: skip
+        grants.append(
+            records.Grant(
+                f"gr-{n}",
+                app.entra_id,
+                "graph",
+                "Principal",
+                chosen[0].entra_id,
+                ("User.Read", "Mail.Read"),
+            )
+        )
     return assignments, grants
 
 
@@ -96,8 +104,12 @@ async def _tenant(name: str, *, apps: int, users: int, tenant_id: str) -> dict:
     """An organization with one synced tenant of `apps` apps and `users` users, derived."""
     org, token = await organizations.create_organization(name=name)
     conn = await connections.add_connection(organization_id=org.id, tenant_id=tenant_id)
-    people = [records.User(entra_id=f"u-{i:04d}", display_name=f"Person {i:04d}",
-                           department=f"Dept {i % 4}") for i in range(users)]  # fmt: skip
+    people = [
+        records.User(
+            entra_id=f"u-{i:04d}", display_name=f"Person {i:04d}", department=f"Dept {i % 4}"
+        )
+        for i in range(users)
+    ]
     apps_ = [_app(n) for n in range(apps)]
     await inventory.upsert_users(connection_id=conn.id, users=people, seen_at=SEEN)
     await inventory.upsert_apps(connection_id=conn.id, apps=apps_, seen_at=SEEN)
@@ -112,8 +124,9 @@ async def _tenant(name: str, *, apps: int, users: int, tenant_id: str) -> dict:
 
 @pytest.fixture
 async def tenant(api) -> dict:
-    return await _tenant("Counted", apps=APPS, users=USERS,
-                         tenant_id="cccccccc-0000-0000-0000-000000000003")  # fmt: skip
+    return await _tenant(
+        "Counted", apps=APPS, users=USERS, tenant_id="cccccccc-0000-0000-0000-000000000003"
+    )
 
 
 async def _counted(api, token: str, query: str, **variables) -> tuple[int, dict]:
@@ -198,10 +211,12 @@ LISTS = {
 @pytest.fixture
 async def two_sizes(api) -> tuple[dict, dict]:
     """The same tenant shape at two sizes: 12 apps and 24 users, then 5 times as many."""
-    small = await _tenant("Small", apps=12, users=24,
-                          tenant_id="cccccccc-0000-0000-0000-000000000011")  # fmt: skip
-    large = await _tenant("Large", apps=60, users=120,
-                          tenant_id="cccccccc-0000-0000-0000-000000000012")  # fmt: skip
+    small = await _tenant(
+        "Small", apps=12, users=24, tenant_id="cccccccc-0000-0000-0000-000000000011"
+    )
+    large = await _tenant(
+        "Large", apps=60, users=120, tenant_id="cccccccc-0000-0000-0000-000000000012"
+    )
     return small, large
 
 

@@ -35,8 +35,12 @@ def test_names_match_ignoring_case_and_prefer_the_exact_name(search, contains, b
 async def test_each_read_narrowed_by_name_equals_the_whole_read_filtered(store):
     tenant = await t.build()
     scope = {"organization_id": tenant.organization.id, "now": NOW}
-    reads = (insights.app_summaries, insights.shadow_it, insights.problematic_apps,
-             insights.license_waste)  # fmt: skip
+    reads = (
+        insights.app_summaries,
+        insights.shadow_it,
+        insights.problematic_apps,
+        insights.license_waste,
+    )
     for read in reads:
         for search in ("BOX", "o", "team", "nothing like it"):
             whole = await read(**scope)
@@ -74,8 +78,14 @@ async def test_one_shadow_app_in_full(store):
     tenant = await t.build()
     org = tenant.organization.id
     dropbox = await tenant.app_id("Dropbox Business")
-    await insights.set_stage(organization_id=org, app_id=dropbox, stage=AppStage.MONITORED,
-                             actor=ALICE, note="asked Bo", now=NOW)  # fmt: skip
+    await insights.set_stage(
+        organization_id=org,
+        app_id=dropbox,
+        stage=AppStage.MONITORED,
+        actor=ALICE,
+        note="asked Bo",
+        now=NOW,
+    )
     found = await insights.app_details(organization_id=org, app_id=dropbox, now=NOW)
     assert found is not None and found.app.name == "Dropbox Business"
     assert found.scopes == (
@@ -114,7 +124,10 @@ async def test_another_organization_s_app_is_not_found(store):
     tenant = await t.build()
     other = await t.build("Other", tenant_id="cccccccc-2222-3333-4444-555555555555")
     theirs = await other.app_id("Zoom")
-    assert await insights.app_details(organization_id=tenant.organization.id, app_id=theirs,
-                                      now=NOW) is None  # fmt: skip
-    assert await insights.find_apps(organization_id=tenant.organization.id, now=NOW,
-                                    name="zoom") != []  # fmt: skip
+    assert (
+        await insights.app_details(organization_id=tenant.organization.id, app_id=theirs, now=NOW)
+        is None
+    )
+    assert (
+        await insights.find_apps(organization_id=tenant.organization.id, now=NOW, name="zoom") != []
+    )

@@ -394,8 +394,9 @@ async def test_seat_costs_show_in_waste_at_once(store):
     )
     after = {w.app.name: w for w in await insights.license_waste(organization_id=org, now=NOW)}
     assert after["Legacy Wiki"].monthly_waste == Money(Decimal("8.00"), "USD")  # Di's idle seat
-    departments = {d.department: d for d in await insights.departments(organization_id=org,
-                                                                       now=NOW)}  # fmt: skip
+    departments = {
+        d.department: d for d in await insights.departments(organization_id=org, now=NOW)
+    }
     engineering = departments["Engineering"]  # Cy (used it 45 days ago) and Di (never)
     assert engineering.monthly_cost == (Money(Decimal("16.00"), "USD"),)
     assert engineering.monthly_waste == (Money(Decimal("8.00"), "USD"),)
@@ -410,8 +411,9 @@ async def test_another_organization_s_figures_never_leak(store):
     tenant = await t.build()
     other = await t.build("Other", tenant_id="cccccccc-2222-3333-4444-555555555555")
     org = tenant.organization.id
-    theirs = [s.id for s in await insights.app_summaries(organization_id=other.organization.id,
-                                                         now=NOW)]  # fmt: skip
+    theirs = [
+        s.id for s in await insights.app_summaries(organization_id=other.organization.id, now=NOW)
+    ]
     assert await insights.app_verdicts(organization_id=org, now=NOW, app_ids=theirs) == {}
     mine = await insights.status_counts(organization_id=org, now=NOW)
     theirs_counted = await insights.status_counts(organization_id=other.organization.id, now=NOW)

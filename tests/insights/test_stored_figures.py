@@ -12,9 +12,14 @@ from sync_core.store import app_figures
 from tests.sync.conftest import tenant, tenant_spec  # noqa: F401 - the sandbox tenant fixtures
 
 CHURN = {
-    "users_added": 5, "users_removed": 3, "users_changed": 4, "apps_added": 2,
-    "apps_removed": 1, "consents_added": 3, "signins_added": 40,
-}  # fmt: skip
+    "users_added": 5,
+    "users_removed": 3,
+    "users_changed": 4,
+    "apps_added": 2,
+    "apps_removed": 1,
+    "consents_added": 3,
+    "signins_added": 40,
+}
 
 
 async def _derived_at(organization_id) -> dt.datetime:
@@ -52,8 +57,9 @@ async def _assert_equal_to_truth(tenant, *, shadow: bool) -> None:  # noqa: F811
     if shadow:
         # The sandbox's candidates ignore tenant-wide admin consent, which lets everyone in, and
         # count users who left since (insights/README.md): compared where neither can differ.
-        let_in = {a["appId"] for a in truth["apps"]
-                  if a["admin_consented"] and not a["consented_users"]}  # fmt: skip
+        let_in = {
+            a["appId"] for a in truth["apps"] if a["admin_consented"] and not a["consented_users"]
+        }
         names = {a["appId"]: a["displayName"] for a in truth["apps"]}
         expected = {names[i] for i in truth["shadow_it_candidates"] if i not in let_in}
         found = await insights.shadow_it(organization_id=tenant.organization_id, now=now)

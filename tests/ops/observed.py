@@ -65,8 +65,6 @@ def sample(exposition: str, name: str, **labels: str) -> float:
     return 0.0
 
 
-
-
 @dataclass
 class WebTenant:
     """The web app, serving an organization with one connected sandbox tenant."""

@@ -35,9 +35,11 @@ def settings() -> Settings:
 
 
 # Fixed ids: a generated key in a test id differs between xdist workers' collections.
-@pytest.mark.parametrize(("secret", "kept_prefix"), SECRETS,
-                         ids=["bot-token", "app-token", "api-token", "jwt", "client-secret",
-                              "fernet-key"])  # fmt: skip
+@pytest.mark.parametrize(
+    ("secret", "kept_prefix"),
+    SECRETS,
+    ids=["bot-token", "app-token", "api-token", "jwt", "client-secret", "fernet-key"],
+)
 def test_a_secret_in_a_message_comes_out_redacted(settings, secret, kept_prefix):
     with captured_logs(settings) as out:
         logging.getLogger("tests.ops").warning("calling with %s now", secret)

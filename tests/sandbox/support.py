@@ -15,8 +15,18 @@ from sandbox.state import SandboxState
 ANCHOR = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
 BASE = "http://sandbox.test"
 GRAPH_SCOPE = "https://graph.microsoft.com/.default"
-TENANT_KEYS = {"users", "apps", "days", "seed", "premium", "granted_roles", "consented",
-               "signins_per_user_per_day", "name", "tenant_id"}
+TENANT_KEYS = {
+    "users",
+    "apps",
+    "days",
+    "seed",
+    "premium",
+    "granted_roles",
+    "consented",
+    "signins_per_user_per_day",
+    "name",
+    "tenant_id",
+}
 
 
 def small_config(*, throttling: bool = False, **changes: Any) -> SandboxConfig:
@@ -31,19 +41,26 @@ def small_config(*, throttling: bool = False, **changes: Any) -> SandboxConfig:
     return SandboxConfig(tenants=[TenantSpec(**tenant)], **rest)
 
 
-async def get_token(client: httpx.AsyncClient, config: SandboxConfig,
-                    tenant_id: str | None = None) -> str:
+async def get_token(
+    client: httpx.AsyncClient, config: SandboxConfig, tenant_id: str | None = None
+) -> str:
     """A Graph token from the sandbox's token endpoint."""
     response = await client.post(
         f"/{tenant_id or config.primary.tenant_id}/oauth2/v2.0/token",
-        data={"grant_type": "client_credentials", "client_id": config.client_id,
-              "client_secret": config.client_secret, "scope": GRAPH_SCOPE})
+        data={
+            "grant_type": "client_credentials",
+            "client_id": config.client_id,
+            "client_secret": config.client_secret,
+            "scope": GRAPH_SCOPE,
+        },
+    )
     assert response.status_code == 200, response.text
     return response.json()["access_token"]
 
 
-async def page_all(client: httpx.AsyncClient, url: str,
-                   headers: dict[str, str] | None = None) -> tuple[list[dict[str, Any]], int]:
+async def page_all(
+    client: httpx.AsyncClient, url: str, headers: dict[str, str] | None = None
+) -> tuple[list[dict[str, Any]], int]:
     """Follow nextLinks: (all items, number of pages)."""
     items: list[dict[str, Any]] = []
     pages = 0

@@ -28,11 +28,14 @@ async def test_service_principals_are_realistic(graph, config):
     identities = [sp for sp in sps if sp["servicePrincipalType"] == "ManagedIdentity"]
     third = [sp for sp in sps if sp not in microsoft + own + identities]
     assert {"Microsoft Graph", "Microsoft Teams", "Office 365 Exchange Online"} <= {
-        sp["displayName"] for sp in microsoft}
+        sp["displayName"] for sp in microsoft
+    }
     assert own and identities and len(third) >= 15
     assert all("WindowsAzureActiveDirectoryIntegratedApp" in sp["tags"] for sp in third)
-    assert all(set(sp["verifiedPublisher"]) == {"displayName", "verifiedPublisherId",
-                                                "addedDateTime"} for sp in third)
+    assert all(
+        set(sp["verifiedPublisher"]) == {"displayName", "verifiedPublisherId", "addedDateTime"}
+        for sp in third
+    )
     assert {sp["servicePrincipalType"] for sp in sps} == {"Application", "ManagedIdentity"}
 
 
@@ -66,9 +69,12 @@ async def test_app_role_assigned_to_lists_users_groups_and_service_principals(gr
 
 
 async def test_assigned_to_by_app_id(graph):
-    graph_sp = (await graph.get(
-        "/v1.0/servicePrincipals(appId='00000003-0000-0000-c000-000000000000')"
-        "/appRoleAssignedTo")).json()
+    graph_sp = (
+        await graph.get(
+            "/v1.0/servicePrincipals(appId='00000003-0000-0000-c000-000000000000')"
+            "/appRoleAssignedTo"
+        )
+    ).json()
     assert graph_sp["value"]
     assert {a["principalType"] for a in graph_sp["value"]} == {"ServicePrincipal"}
 
@@ -89,8 +95,12 @@ async def test_grants_have_both_consent_types_and_space_separated_scopes(graph):
 
 @pytest.mark.parametrize("config", [small_config(granted_roles=["User.Read.All"])])
 async def test_grants_and_service_principals_need_their_permissions(graph):
-    for path in ("/v1.0/oauth2PermissionGrants", "/v1.0/servicePrincipals",
-                 "/v1.0/servicePrincipals/delta", "/v1.0/auditLogs/signIns"):
+    for path in (
+        "/v1.0/oauth2PermissionGrants",
+        "/v1.0/servicePrincipals",
+        "/v1.0/servicePrincipals/delta",
+        "/v1.0/auditLogs/signIns",
+    ):
         response = await graph.get(path)
         assert response.status_code == 403, path
         assert error_code(response) == "Authorization_RequestDenied"
@@ -99,8 +109,10 @@ async def test_grants_and_service_principals_need_their_permissions(graph):
 async def test_filter_by_tag_and_app_id(graph):
     tag = "WindowsAzureActiveDirectoryIntegratedApp"
     tagged, _ = await page_all(
-        graph, f"/v1.0/servicePrincipals?$filter=tags/any(t:t eq '{tag}')&$select=id,tags")
+        graph, f"/v1.0/servicePrincipals?$filter=tags/any(t:t eq '{tag}')&$select=id,tags"
+    )
     assert tagged and all(tag in sp["tags"] for sp in tagged)
-    teams = await graph.get("/v1.0/servicePrincipals?$filter=appId eq "
-                            "'1fec8e78-bce4-4aaf-ab1b-5451cc387264'")
+    teams = await graph.get(
+        "/v1.0/servicePrincipals?$filter=appId eq '1fec8e78-bce4-4aaf-ab1b-5451cc387264'"
+    )
     assert [sp["displayName"] for sp in teams.json()["value"]] == ["Microsoft Teams"]

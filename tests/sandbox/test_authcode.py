@@ -18,16 +18,26 @@ from sandbox.config import SandboxConfig, TenantSpec
 
 REDIRECT = "https://app.example/cb"
 VERIFIER = "v" * 50
-CHALLENGE = base64.urlsafe_b64encode(hashlib.sha256(VERIFIER.encode()).digest()).decode().rstrip(
-    "="
+CHALLENGE = (
+    base64.urlsafe_b64encode(hashlib.sha256(VERIFIER.encode()).digest()).decode().rstrip("=")
 )
 
 
 async def _code(client, config, **extra) -> str:
-    response = await client.get(f"/{config.primary.tenant_id}/oauth2/v2.0/authorize", params={
-        "client_id": config.client_id, "response_type": "code", "redirect_uri": REDIRECT,
-        "scope": "openid profile", "state": "s1", "nonce": "n1", "code_challenge": CHALLENGE,
-        "code_challenge_method": "S256", **extra})  # fmt: skip
+    response = await client.get(
+        f"/{config.primary.tenant_id}/oauth2/v2.0/authorize",
+        params={
+            "client_id": config.client_id,
+            "response_type": "code",
+            "redirect_uri": REDIRECT,
+            "scope": "openid profile",
+            "state": "s1",
+            "nonce": "n1",
+            "code_challenge": CHALLENGE,
+            "code_challenge_method": "S256",
+            **extra,
+        },
+    )
     assert response.status_code == 302, response.text
     query = parse_qs(urlsplit(response.headers["location"]).query)
     assert query["state"] == ["s1"]
@@ -35,9 +45,15 @@ async def _code(client, config, **extra) -> str:
 
 
 def _redeem_form(config, code: str, **extra) -> dict[str, str]:
-    return {"grant_type": "authorization_code", "client_id": config.client_id,
-            "client_secret": config.client_secret, "code": code, "redirect_uri": REDIRECT,
-            "code_verifier": VERIFIER, **extra}  # fmt: skip
+    return {
+        "grant_type": "authorization_code",
+        "client_id": config.client_id,
+        "client_secret": config.client_secret,
+        "code": code,
+        "redirect_uri": REDIRECT,
+        "code_verifier": VERIFIER,
+        **extra,
+    }
 
 
 def _claims(token: str) -> dict:
@@ -58,21 +74,27 @@ async def test_the_admin_signs_in_and_the_code_is_spent_once(client, config):
     assert again.status_code == 400 and "AADSTS54005" in again.json()["error_description"]
 
 
-@pytest.mark.parametrize(("change", "aadsts"), [
-    ({"code_verifier": "w" * 50}, "AADSTS501481"),
-    ({"redirect_uri": "https://evil.example/cb"}, "AADSTS50148"),
-    ({"client_secret": "wrong"}, "AADSTS7000215"),
-])  # fmt: skip
-async def test_a_code_needs_its_verifier_redirect_and_the_client_secret(client, config, change,
-                                                                       aadsts):  # fmt: skip
+@pytest.mark.parametrize(
+    ("change", "aadsts"),
+    [
+        ({"code_verifier": "w" * 50}, "AADSTS501481"),
+        ({"redirect_uri": "https://evil.example/cb"}, "AADSTS50148"),
+        ({"client_secret": "wrong"}, "AADSTS7000215"),
+    ],
+)
+async def test_a_code_needs_its_verifier_redirect_and_the_client_secret(
+    client, config, change, aadsts
+):
     code = await _code(client, config)
-    answer = await client.post(f"/{config.primary.tenant_id}/oauth2/v2.0/token",
-                               data=_redeem_form(config, code, **change))  # fmt: skip
+    answer = await client.post(
+        f"/{config.primary.tenant_id}/oauth2/v2.0/token", data=_redeem_form(config, code, **change)
+    )
     assert answer.status_code in (400, 401) and aadsts in answer.json()["error_description"]
 
 
-@pytest.mark.parametrize("config", [SandboxConfig(tenants=[TenantSpec(seed=1, users=20),
-                                                           TenantSpec(seed=2, users=20)])])
+@pytest.mark.parametrize(
+    "config", [SandboxConfig(tenants=[TenantSpec(seed=1, users=20), TenantSpec(seed=2, users=20)])]
+)
 async def test_a_code_from_one_tenant_is_refused_by_another(client, config):
     code = await _code(client, config)
     other = config.tenants[1].tenant_id
@@ -81,9 +103,17 @@ async def test_a_code_from_one_tenant_is_refused_by_another(client, config):
 
 
 async def test_form_post_answers_with_a_page_that_posts_back(client, config):
-    response = await client.get(f"/{config.primary.tenant_id}/oauth2/v2.0/authorize", params={
-        "client_id": config.client_id, "response_type": "code", "redirect_uri": REDIRECT,
-        "scope": "openid", "state": "s2", "response_mode": "form_post"})  # fmt: skip
+    response = await client.get(
+        f"/{config.primary.tenant_id}/oauth2/v2.0/authorize",
+        params={
+            "client_id": config.client_id,
+            "response_type": "code",
+            "redirect_uri": REDIRECT,
+            "scope": "openid",
+            "state": "s2",
+            "response_mode": "form_post",
+        },
+    )
     action, fields = posted_form(response.text)
     assert action == REDIRECT and fields["state"] == "s2" and fields["code"]
 
@@ -94,23 +124,34 @@ async def test_directory_roles_need_an_advanced_query(graph, config):
     path = f"/v1.0/users/{admin}/transitiveMemberOf/microsoft.graph.directoryRole"
     plain = await graph.get(path)
     assert plain.status_code == 400
-    answer = await graph.get(path, params={"$count": "true"},
-                             headers={"ConsistencyLevel": "eventual"})  # fmt: skip
+    answer = await graph.get(
+        path, params={"$count": "true"}, headers={"ConsistencyLevel": "eventual"}
+    )
     [role] = answer.json()["value"]
     assert (role["displayName"], role["roleTemplateId"]) == (
-        "Global Administrator", "62e90394-69f5-4237-9190-012177145e10")
+        "Global Administrator",
+        "62e90394-69f5-4237-9190-012177145e10",
+    )
 
 
 async def test_group_members_say_what_they_are(graph, config):
     groups = (await graph.get("/v1.0/groups", params={"$select": "id"})).json()["value"]
-    members = (await graph.get(f"/v1.0/groups/{groups[0]['id']}/members",
-                               params={"$select": "id"})).json()["value"]  # fmt: skip
+    members = (
+        await graph.get(f"/v1.0/groups/{groups[0]['id']}/members", params={"$select": "id"})
+    ).json()["value"]
     assert members and {m["@odata.type"] for m in members} == {"#microsoft.graph.user"}
 
 
-@pytest.mark.parametrize("config", [SandboxConfig(
-    tenants=[TenantSpec(seed=3, users=250)], empty_page_rate=0.0,
-    public_graph_host="https://graph.microsoft.com")])  # fmt: skip
+@pytest.mark.parametrize(
+    "config",
+    [
+        SandboxConfig(
+            tenants=[TenantSpec(seed=3, users=250)],
+            empty_page_rate=0.0,
+            public_graph_host="https://graph.microsoft.com",
+        )
+    ],
+)
 async def test_links_can_name_graph_s_public_host_and_the_client_follows_them(app, client, config):
     """Graph's nextLinks are absolute https://graph.microsoft.com URLs: the client follows them
     as given, but only ever to its own Graph URL (here the sandbox), token included."""
@@ -121,16 +162,21 @@ async def test_links_can_name_graph_s_public_host_and_the_client_follows_them(ap
 
     class Tokens:
         async def token(self, tenant_id: str) -> AccessToken:
-            return AccessToken(value=bearer, expires_at=dt.datetime.max.replace(tzinfo=dt.UTC),
-                               roles=frozenset(), tenant_id=tenant_id)  # fmt: skip
+            return AccessToken(
+                value=bearer,
+                expires_at=dt.datetime.max.replace(tzinfo=dt.UTC),
+                roles=frozenset(),
+                tenant_id=tenant_id,
+            )
 
         async def invalidate(self, tenant_id: str, *, stale: str | None = None) -> None:
             return None
 
     sandbox_url = "http://sandbox.test"
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app)) as http:
-        graph = GraphClient(http, tokens=Tokens(), tenant_id=config.primary.tenant_id,
-                            graph_url=sandbox_url)  # fmt: skip
+        graph = GraphClient(
+            http, tokens=Tokens(), tenant_id=config.primary.tenant_id, graph_url=sandbox_url
+        )
         links, ids = [], []
         async for page in graph.pages("users", params={"$select": "id", "$top": "100"}):
             ids += [u["id"] for u in page.items]

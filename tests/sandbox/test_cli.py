@@ -31,10 +31,28 @@ def cli() -> typer.Typer:
 
 
 def test_dry_run_prints_everything_a_client_needs():
-    result = CliRunner().invoke(cli(), [
-        "sandbox", "--dry-run", "--port", "9123", "--seed", "4", "--users", "12",
-        "--client-id", "11111111-2222-3333-4444-555555555555", "--client-secret", "s3cret",
-        "--extra-tenants", "2", "--no-premium", "--roles", "User.Read.All,Directory.Read.All"])
+    result = CliRunner().invoke(
+        cli(),
+        [
+            "sandbox",
+            "--dry-run",
+            "--port",
+            "9123",
+            "--seed",
+            "4",
+            "--users",
+            "12",
+            "--client-id",
+            "11111111-2222-3333-4444-555555555555",
+            "--client-secret",
+            "s3cret",
+            "--extra-tenants",
+            "2",
+            "--no-premium",
+            "--roles",
+            "User.Read.All,Directory.Read.All",
+        ],
+    )
     assert result.exit_code == 0, result.output
     out = result.output
     assert "http://127.0.0.1:9123" in out
@@ -55,23 +73,45 @@ def test_served_process_accepts_the_printed_credentials():
     with httpx.Client() as probe:
         port = _free_port()
         process = subprocess.Popen(
-            [sys.executable, "-c", SERVE, "--port", str(port), "--users", "15", "--apps", "8",
-             "--client-secret", "from-the-flag"],
-            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
-            env={**os.environ, "PYTHONUNBUFFERED": "1"}, cwd=os.getcwd())
+            [
+                sys.executable,
+                "-c",
+                SERVE,
+                "--port",
+                str(port),
+                "--users",
+                "15",
+                "--apps",
+                "8",
+                "--client-secret",
+                "from-the-flag",
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            cwd=os.getcwd(),
+        )
         try:
             banner = "".join(process.stdout.readline() for _ in range(4))  # type: ignore[union-attr]
             tenant = re.search(r"tenant:\s+(\S+)", banner).group(1)  # type: ignore[union-attr]
             client_id = re.search(r"client id:\s+(\S+)", banner).group(1)  # type: ignore[union-attr]
             base = f"http://127.0.0.1:{port}"
             _wait(probe, f"{base}/_sandbox")
-            token = probe.post(f"{base}/{tenant}/oauth2/v2.0/token", data={
-                "grant_type": "client_credentials", "client_id": client_id,
-                "client_secret": "from-the-flag",
-                "scope": "https://graph.microsoft.com/.default"})
+            token = probe.post(
+                f"{base}/{tenant}/oauth2/v2.0/token",
+                data={
+                    "grant_type": "client_credentials",
+                    "client_id": client_id,
+                    "client_secret": "from-the-flag",
+                    "scope": "https://graph.microsoft.com/.default",
+                },
+            )
             assert token.status_code == 200, token.text
-            users = probe.get(f"{base}/v1.0/users", headers={
-                "Authorization": f"Bearer {token.json()['access_token']}"})
+            users = probe.get(
+                f"{base}/v1.0/users",
+                headers={"Authorization": f"Bearer {token.json()['access_token']}"},
+            )
             assert len(users.json()["value"]) == 15
         finally:
             process.terminate()

@@ -12,8 +12,9 @@ from tests.sandbox.support import error_code, get_token, small_config
 USERS_DELTA = "/v1.0/users/delta"
 
 
-async def run_round(graph: httpx.AsyncClient, url: str,
-                    headers: dict[str, str] | None = None) -> tuple[list[dict[str, Any]], str]:
+async def run_round(
+    graph: httpx.AsyncClient, url: str, headers: dict[str, str] | None = None
+) -> tuple[list[dict[str, Any]], str]:
     """Follow nextLinks to the deltaLink: (items, deltaLink)."""
     items: list[dict[str, Any]] = []
     while True:
@@ -63,8 +64,12 @@ ALL_CHURNED = "displayName,surname,jobTitle,department,accountEnabled,officeLoca
 
 async def test_change_round_has_new_changed_and_removed_users(graph, client, config):
     _, delta_link = await run_round(graph, f"{USERS_DELTA}?$select={ALL_CHURNED}")
-    touched = (await client.post(f"/_sandbox/tenants/{config.primary.tenant_id}/churn", json={
-        "users_added": 2, "users_removed": 2, "users_changed": 3})).json()["touched"]
+    touched = (
+        await client.post(
+            f"/_sandbox/tenants/{config.primary.tenant_id}/churn",
+            json={"users_added": 2, "users_removed": 2, "users_changed": 3},
+        )
+    ).json()["touched"]
     items, next_link = await run_round(graph, delta_link)
     by_id = {i["id"]: i for i in items}
     for uid in touched["users_added"]:
@@ -78,8 +83,11 @@ async def test_change_round_has_new_changed_and_removed_users(graph, client, con
 
 async def test_prefer_return_minimal_sends_only_changed_properties(graph, client, config):
     _, delta_link = await run_round(graph, f"{USERS_DELTA}?$select={ALL_CHURNED}")
-    touched = (await client.post(f"/_sandbox/tenants/{config.primary.tenant_id}/churn",
-                                 json={"users_changed": 4})).json()["touched"]
+    touched = (
+        await client.post(
+            f"/_sandbox/tenants/{config.primary.tenant_id}/churn", json={"users_changed": 4}
+        )
+    ).json()["touched"]
     response = await graph.get(delta_link, headers={"Prefer": "return=minimal"})
     assert response.headers["Preference-Applied"] == "return=minimal"
     items = response.json()["value"]
@@ -89,8 +97,9 @@ async def test_prefer_return_minimal_sends_only_changed_properties(graph, client
 
 async def test_select_limits_which_changes_show_up(graph, client, config):
     _, delta_link = await run_round(graph, f"{USERS_DELTA}?$select=givenName")
-    await client.post(f"/_sandbox/tenants/{config.primary.tenant_id}/churn",
-                      json={"users_changed": 5})
+    await client.post(
+        f"/_sandbox/tenants/{config.primary.tenant_id}/churn", json={"users_changed": 5}
+    )
     items, _ = await run_round(graph, delta_link)
     assert items == []  # churn never changes givenName
 
@@ -98,16 +107,20 @@ async def test_select_limits_which_changes_show_up(graph, client, config):
 @pytest.mark.parametrize("config", [small_config(delta_duplicate_rate=1.0)])
 async def test_change_rounds_replay_items(graph, client, config):
     _, delta_link = await run_round(graph, USERS_DELTA)
-    await client.post(f"/_sandbox/tenants/{config.primary.tenant_id}/churn",
-                      json={"users_changed": 2})
+    await client.post(
+        f"/_sandbox/tenants/{config.primary.tenant_id}/churn", json={"users_changed": 2}
+    )
     items, _ = await run_round(graph, delta_link)
     ids = [i["id"] for i in items]
     assert len(ids) > len(set(ids))
 
 
 async def test_removed_users_show_up_in_the_initial_round_too(graph, client, config):
-    touched = (await client.post(f"/_sandbox/tenants/{config.primary.tenant_id}/churn",
-                                 json={"users_removed": 1})).json()["touched"]
+    touched = (
+        await client.post(
+            f"/_sandbox/tenants/{config.primary.tenant_id}/churn", json={"users_removed": 1}
+        )
+    ).json()["touched"]
     items, _ = await run_round(graph, USERS_DELTA)
     removed = [i for i in items if "@removed" in i]
     assert [i["id"] for i in removed] == touched["users_removed"]
@@ -125,8 +138,9 @@ async def test_expired_delta_token_is_sync_state_not_found(graph, client, config
 
 async def test_reset_answers_410_gone_with_a_location_for_a_full_resync(graph, client, config):
     _, delta_link = await run_round(graph, f"{USERS_DELTA}?$select=displayName")
-    await client.post(f"/_sandbox/tenants/{config.primary.tenant_id}/state",
-                      json={"reset_delta": True})
+    await client.post(
+        f"/_sandbox/tenants/{config.primary.tenant_id}/state", json={"reset_delta": True}
+    )
     gone = await graph.get(delta_link)
     assert gone.status_code == 410
     assert error_code(gone) == "resyncRequired"
@@ -137,12 +151,17 @@ async def test_reset_answers_410_gone_with_a_location_for_a_full_resync(graph, c
 
 
 async def test_service_principal_delta_sees_apps_added_and_removed(graph, client, config):
-    initial, delta_link = await run_round(graph, "/v1.0/servicePrincipals/delta?$select=appId,"
-                                                 "displayName")
+    initial, delta_link = await run_round(
+        graph, "/v1.0/servicePrincipals/delta?$select=appId,displayName"
+    )
     total = len((await graph.get("/v1.0/servicePrincipals?$top=999")).json()["value"])
     assert len(initial) == total
-    touched = (await client.post(f"/_sandbox/tenants/{config.primary.tenant_id}/churn",
-                                 json={"apps_added": 1, "apps_removed": 1})).json()["touched"]
+    touched = (
+        await client.post(
+            f"/_sandbox/tenants/{config.primary.tenant_id}/churn",
+            json={"apps_added": 1, "apps_removed": 1},
+        )
+    ).json()["touched"]
     items, _ = await run_round(graph, delta_link)
     by_id = {i["id"]: i for i in items}
     assert set(by_id[touched["apps_added"][0]]) == {"id", "appId", "displayName"}
@@ -153,8 +172,9 @@ async def test_service_principal_delta_sees_apps_added_and_removed(graph, client
 async def test_select_and_id_filter_survive_paging_into_the_next_round(graph, client, config):
     users = (await graph.get("/v1.0/users?$top=3")).json()["value"]
     wanted = " or ".join(f"id eq '{u['id']}'" for u in users[:2])
-    items, delta_link = await run_round(graph, f"{USERS_DELTA}?$select=jobTitle,department"
-                                               f"&$filter={wanted}")
+    items, delta_link = await run_round(
+        graph, f"{USERS_DELTA}?$select=jobTitle,department&$filter={wanted}"
+    )
     assert sorted(i["id"] for i in items) == sorted(u["id"] for u in users[:2])
     tenant_changes = f"/_sandbox/tenants/{config.primary.tenant_id}/churn"
     for _ in range(10):

@@ -6,17 +6,22 @@ import pytest
 
 from tests.sandbox.support import error_code
 
-WWW = ('Bearer realm="", authorization_uri="https://login.microsoftonline.com/common/oauth2/'
-       'authorize", client_id="00000003-0000-0000-c000-000000000000"')
+WWW = (
+    'Bearer realm="", authorization_uri="https://login.microsoftonline.com/common/oauth2/'
+    'authorize", client_id="00000003-0000-0000-c000-000000000000"'
+)
 
 
-@pytest.mark.parametrize(("authorization", "message"), [
-    (None, "Access token is empty."),
-    ("Bearer ", "Access token is empty."),
-    ("Basic abc", "Access token is empty."),
-    ("Bearer not-a-jwt", "CompactToken parsing failed with error code: 80049217"),
-    ("Bearer a.b.c", "CompactToken parsing failed with error code: 80049217"),
-])
+@pytest.mark.parametrize(
+    ("authorization", "message"),
+    [
+        (None, "Access token is empty."),
+        ("Bearer ", "Access token is empty."),
+        ("Basic abc", "Access token is empty."),
+        ("Bearer not-a-jwt", "CompactToken parsing failed with error code: 80049217"),
+        ("Bearer a.b.c", "CompactToken parsing failed with error code: 80049217"),
+    ],
+)
 async def test_missing_or_garbled_tokens_are_401(client, authorization, message):
     headers = {"Authorization": authorization} if authorization else {}
     response = await client.get("/v1.0/users", headers=headers)
@@ -35,8 +40,9 @@ async def test_tampered_token_signature_is_401(graph):
 
 
 async def test_error_body_has_inner_error_and_ids_are_echoed(graph):
-    response = await graph.get("/v1.0/users/nobody@nowhere.example",
-                               headers={"client-request-id": "my-own-id"})
+    response = await graph.get(
+        "/v1.0/users/nobody@nowhere.example", headers={"client-request-id": "my-own-id"}
+    )
     error = response.json()["error"]
     assert set(error) == {"code", "message", "innerError"}
     assert set(error["innerError"]) == {"date", "request-id", "client-request-id"}
@@ -44,16 +50,18 @@ async def test_error_body_has_inner_error_and_ids_are_echoed(graph):
     assert response.headers["client-request-id"] == "my-own-id"
     assert response.headers["request-id"] == error["innerError"]["request-id"]
     ok = await graph.get("/v1.0/organization")
-    assert ok.headers["request-id"] and ok.headers["client-request-id"] == ok.headers[
-        "request-id"]
+    assert ok.headers["request-id"] and ok.headers["client-request-id"] == ok.headers["request-id"]
 
 
-@pytest.mark.parametrize(("path", "segment"), [
-    ("/v1.0/foo", "foo"),
-    ("/v1.0/users/delta/extra", "extra"),
-    ("/v1.0/servicePrincipals/0b3d7a5e-1111-4222-8333-944455556666/owners", None),
-    ("/v1.0/groups/x/owners", "owners"),
-])
+@pytest.mark.parametrize(
+    ("path", "segment"),
+    [
+        ("/v1.0/foo", "foo"),
+        ("/v1.0/users/delta/extra", "extra"),
+        ("/v1.0/servicePrincipals/0b3d7a5e-1111-4222-8333-944455556666/owners", None),
+        ("/v1.0/groups/x/owners", "owners"),
+    ],
+)
 async def test_unknown_segments_are_400_bad_request(graph, path, segment):
     response = await graph.get(path)
     if segment is None:  # the id is resolved first: an unknown SP is a 404

@@ -16,10 +16,16 @@ USERS = "/v1.0/users?$select=id"
 
 
 async def test_scripted_faults_hit_the_next_matching_requests(graph, client):
-    await client.post("/_sandbox/faults", json={"script": [
-        {"kind": "429", "retry_after": 2.5, "path": "/users"},
-        {"kind": "503", "retry_after": None},
-        {"kind": "504"}]})
+    await client.post(
+        "/_sandbox/faults",
+        json={
+            "script": [
+                {"kind": "429", "retry_after": 2.5, "path": "/users"},
+                {"kind": "503", "retry_after": None},
+                {"kind": "504"},
+            ]
+        },
+    )
     throttled = await graph.get(USERS)
     assert throttled.status_code == 429
     assert throttled.headers["Retry-After"] == "2.5"
@@ -28,13 +34,20 @@ async def test_scripted_faults_hit_the_next_matching_requests(graph, client):
     assert unavailable.status_code == 503 and "Retry-After" not in unavailable.headers
     timeout = await graph.get(USERS)
     assert timeout.status_code == 504
-    assert set(timeout.json()["error"]["innerError"]) >= {"date", "request-id",
-                                                          "client-request-id"}
+    assert set(timeout.json()["error"]["innerError"]) >= {"date", "request-id", "client-request-id"}
     assert (await graph.get(USERS)).status_code == 200
 
 
-@pytest.mark.parametrize("config", [small_config(faults=FaultSettings(
-    rate_503=1.0, share_503_with_retry_after=1.0, retry_after_seconds=0.75))])
+@pytest.mark.parametrize(
+    "config",
+    [
+        small_config(
+            faults=FaultSettings(
+                rate_503=1.0, share_503_with_retry_after=1.0, retry_after_seconds=0.75
+            )
+        )
+    ],
+)
 async def test_random_503_with_retry_after(graph):
     response = await graph.get(USERS)
     assert response.status_code == 503
@@ -93,16 +106,16 @@ async def test_faults_spare_the_identity_platform_unless_asked(client, config):
 
 
 async def test_expire_all_tokens_now(graph, client, config):
-    await client.post(f"/_sandbox/tenants/{config.primary.tenant_id}/state",
-                      json={"expire_tokens": True})
+    await client.post(
+        f"/_sandbox/tenants/{config.primary.tenant_id}/state", json={"expire_tokens": True}
+    )
     response = await graph.get(USERS)
     assert response.status_code == 401
     assert error_code(response) == "InvalidAuthenticationToken"
     assert response.json()["error"]["message"] == "Access token has expired or is not yet valid."
     assert response.headers["WWW-Authenticate"].startswith('Bearer realm=""')
     fresh = await get_token(client, config)
-    assert (await graph.get(USERS, headers={"Authorization": f"Bearer {fresh}"})
-            ).status_code == 200
+    assert (await graph.get(USERS, headers={"Authorization": f"Bearer {fresh}"})).status_code == 200
 
 
 @pytest.mark.parametrize("config", [small_config(token_lifetime_seconds=600)])
@@ -115,19 +128,23 @@ async def test_tokens_really_expire(graph, client):
 
 async def test_licence_removed_at_runtime(graph, client, config):
     assert (await graph.get("/v1.0/auditLogs/signIns?$top=1")).status_code == 200
-    await client.post(f"/_sandbox/tenants/{config.primary.tenant_id}/state",
-                      json={"premium": False})
+    await client.post(
+        f"/_sandbox/tenants/{config.primary.tenant_id}/state", json={"premium": False}
+    )
     response = await graph.get("/v1.0/auditLogs/signIns?$top=1")
     assert error_code(response) == "Authentication_RequestFromNonPremiumTenantOrB2CTenant"
 
 
 async def test_permission_removed_applies_to_new_tokens(graph, client, config):
-    await client.post(f"/_sandbox/tenants/{config.primary.tenant_id}/state",
-                      json={"granted_roles": ["User.Read.All"]})
+    await client.post(
+        f"/_sandbox/tenants/{config.primary.tenant_id}/state",
+        json={"granted_roles": ["User.Read.All"]},
+    )
     assert (await graph.get("/v1.0/auditLogs/signIns?$top=1")).status_code == 200  # old token
     token = await get_token(client, config)
-    response = await graph.get("/v1.0/auditLogs/signIns?$top=1",
-                               headers={"Authorization": f"Bearer {token}"})
+    response = await graph.get(
+        "/v1.0/auditLogs/signIns?$top=1", headers={"Authorization": f"Bearer {token}"}
+    )
     assert response.status_code == 403
     assert error_code(response) == "Authorization_RequestDenied"
 
@@ -135,7 +152,13 @@ async def test_permission_removed_applies_to_new_tokens(graph, client, config):
 async def test_consent_revoked_blocks_the_token_endpoint(client, config):
     tid = config.primary.tenant_id
     await client.post(f"/_sandbox/tenants/{tid}/state", json={"consented": False})
-    response = await client.post(f"/{tid}/oauth2/v2.0/token", data={
-        "grant_type": "client_credentials", "client_id": config.client_id,
-        "client_secret": config.client_secret, "scope": "https://graph.microsoft.com/.default"})
+    response = await client.post(
+        f"/{tid}/oauth2/v2.0/token",
+        data={
+            "grant_type": "client_credentials",
+            "client_id": config.client_id,
+            "client_secret": config.client_secret,
+            "scope": "https://graph.microsoft.com/.default",
+        },
+    )
     assert response.json()["error_codes"] == [700016]

@@ -17,8 +17,9 @@ CLIENT = "5a9d7b3c-1e2f-4a6b-8c9d-0e1f2a3b4c5d"
 
 
 def tenant(**spec: object) -> Tenant:
-    return Tenant(TenantSpec(**spec), anchor=ANCHOR.timestamp(), client_id=CLIENT,
-                  client_name="AppVentory")
+    return Tenant(
+        TenantSpec(**spec), anchor=ANCHOR.timestamp(), client_id=CLIENT, client_name="AppVentory"
+    )
 
 
 def test_same_seed_gives_the_same_objects_and_another_seed_does_not():
@@ -48,8 +49,11 @@ def test_apps_mix_real_saas_microsoft_own_and_managed_identities():
     assert kinds[AppKind.TENANT_OWN] == 12 and kinds[AppKind.MANAGED_IDENTITY] == 8
     names = {a.name for a in t.apps}
     assert {e.name for e in SAAS_CATALOG} <= names  # the whole catalog, then the long tail
-    assert all(a.record["appOwnerOrganizationId"] == MICROSOFT_TENANT
-               for a in t.apps if a.kind is AppKind.MICROSOFT)
+    assert all(
+        a.record["appOwnerOrganizationId"] == MICROSOFT_TENANT
+        for a in t.apps
+        if a.kind is AppKind.MICROSOFT
+    )
     risky = [g for g in t.grants if set(g.scope.split()) & set(RISKY_SCOPES)]
     assert any(g.client.record["verifiedPublisher"]["verifiedPublisherId"] is None for g in risky)
     assert {g.consent_type for g in risky} == {"AllPrincipals", "Principal"}

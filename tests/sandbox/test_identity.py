@@ -16,8 +16,14 @@ from sandbox.config import SandboxConfig
 from sandbox.testing import RedirectingTransport, running_sandbox
 from tests.sandbox.support import GRAPH_SCOPE, get_token, small_config
 
-STS_FIELDS = {"error", "error_description", "error_codes", "timestamp", "trace_id",
-              "correlation_id"}
+STS_FIELDS = {
+    "error",
+    "error_description",
+    "error_codes",
+    "timestamp",
+    "trace_id",
+    "correlation_id",
+}
 
 
 def claims(token: str) -> dict[str, Any]:
@@ -27,8 +33,13 @@ def claims(token: str) -> dict[str, Any]:
 
 
 def form(config: SandboxConfig, **changes: str) -> dict[str, str]:
-    data = {"grant_type": "client_credentials", "client_id": config.client_id,
-            "client_secret": config.client_secret, "scope": GRAPH_SCOPE, "client_info": "1"}
+    data = {
+        "grant_type": "client_credentials",
+        "client_id": config.client_id,
+        "client_secret": config.client_secret,
+        "scope": GRAPH_SCOPE,
+        "client_info": "1",
+    }
     data.update(changes)
     return {k: v for k, v in data.items() if v != ""}
 
@@ -64,13 +75,15 @@ async def test_openid_configuration_resolves_the_domain_and_organizations(client
 
 async def test_openid_configuration_of_unknown_tenant_is_aadsts90002(client):
     response = await client.get(
-        "/00000000-1111-2222-3333-444444444444/v2.0/.well-known/openid-configuration")
+        "/00000000-1111-2222-3333-444444444444/v2.0/.well-known/openid-configuration"
+    )
     assert_sts_error(response, 400, "invalid_tenant", 90002)
 
 
 async def test_token_success_has_lifetimes_and_a_jwt_with_the_tenant_roles(client, config):
-    response = await client.post(f"/{config.primary.tenant_id}/oauth2/v2.0/token",
-                                 data=form(config))
+    response = await client.post(
+        f"/{config.primary.tenant_id}/oauth2/v2.0/token", data=form(config)
+    )
     assert response.status_code == 200
     body = response.json()
     assert body["token_type"] == "Bearer"
@@ -91,31 +104,39 @@ async def test_token_accepts_the_secret_as_http_basic(client, config):
     response = await client.post(
         f"/{config.primary.tenant_id}/oauth2/v2.0/token",
         data={"grant_type": "client_credentials", "scope": GRAPH_SCOPE},
-        headers={"Authorization": f"Basic {basic}"})
+        headers={"Authorization": f"Basic {basic}"},
+    )
     assert response.status_code == 200
 
 
-@pytest.mark.parametrize(("changes", "status", "error", "code"), [
-    ({"client_secret": "wrong"}, 401, "invalid_client", 7000215),
-    ({"client_secret": ""}, 401, "invalid_client", 7000218),
-    ({"scope": "https://graph.microsoft.com/User.Read"}, 400, "invalid_scope", 70011),
-    ({"scope": "https://outlook.office.com/.default"}, 400, "invalid_scope", 70011),
-    ({"client_id": "11111111-2222-3333-4444-555555555555"}, 400, "unauthorized_client", 700016),
-    ({"grant_type": ""}, 400, "invalid_request", 900144),
-    ({"grant_type": "password"}, 400, "unsupported_grant_type", 70003),
-])
-async def test_token_failures_carry_the_documented_codes(client, config, changes, status, error,
-                                                         code):
-    response = await client.post(f"/{config.primary.tenant_id}/oauth2/v2.0/token",
-                                 data=form(config, **changes),
-                                 headers={"client-request-id": "abc-123"})
+@pytest.mark.parametrize(
+    ("changes", "status", "error", "code"),
+    [
+        ({"client_secret": "wrong"}, 401, "invalid_client", 7000215),
+        ({"client_secret": ""}, 401, "invalid_client", 7000218),
+        ({"scope": "https://graph.microsoft.com/User.Read"}, 400, "invalid_scope", 70011),
+        ({"scope": "https://outlook.office.com/.default"}, 400, "invalid_scope", 70011),
+        ({"client_id": "11111111-2222-3333-4444-555555555555"}, 400, "unauthorized_client", 700016),
+        ({"grant_type": ""}, 400, "invalid_request", 900144),
+        ({"grant_type": "password"}, 400, "unsupported_grant_type", 70003),
+    ],
+)
+async def test_token_failures_carry_the_documented_codes(
+    client, config, changes, status, error, code
+):
+    response = await client.post(
+        f"/{config.primary.tenant_id}/oauth2/v2.0/token",
+        data=form(config, **changes),
+        headers={"client-request-id": "abc-123"},
+    )
     assert_sts_error(response, status, error, code)
     assert response.json()["correlation_id"] == "abc-123"
 
 
 async def test_token_for_unknown_tenant_and_common(client, config):
-    unknown = await client.post("/contoso-nope.onmicrosoft.com/oauth2/v2.0/token",
-                                data=form(config))
+    unknown = await client.post(
+        "/contoso-nope.onmicrosoft.com/oauth2/v2.0/token", data=form(config)
+    )
     assert_sts_error(unknown, 400, "invalid_request", 90002)
     common = await client.post("/common/oauth2/v2.0/token", data=form(config))
     assert_sts_error(common, 400, "invalid_request", 9001023)
@@ -123,8 +144,9 @@ async def test_token_for_unknown_tenant_and_common(client, config):
 
 async def test_expired_secret_is_aadsts7000222(client, config):
     await client.post("/_sandbox/client", json={"secret_expired": True})
-    response = await client.post(f"/{config.primary.tenant_id}/oauth2/v2.0/token",
-                                 data=form(config))
+    response = await client.post(
+        f"/{config.primary.tenant_id}/oauth2/v2.0/token", data=form(config)
+    )
     assert_sts_error(response, 401, "invalid_client", 7000222)
 
 
@@ -133,9 +155,15 @@ async def test_unconsented_tenant_gets_700016_until_admin_consent(client, config
     tid = config.primary.tenant_id
     before = await client.post(f"/{tid}/oauth2/v2.0/token", data=form(config))
     assert_sts_error(before, 400, "unauthorized_client", 700016)
-    consent = await client.get(f"/{tid}/v2.0/adminconsent", params={
-        "client_id": config.client_id, "scope": GRAPH_SCOPE, "state": "s-1",
-        "redirect_uri": "https://app.example/consented?x=1"})
+    consent = await client.get(
+        f"/{tid}/v2.0/adminconsent",
+        params={
+            "client_id": config.client_id,
+            "scope": GRAPH_SCOPE,
+            "state": "s-1",
+            "redirect_uri": "https://app.example/consented?x=1",
+        },
+    )
     assert consent.status_code == 302
     location = urlsplit(consent.headers["location"])
     query = parse_qs(location.query)
@@ -150,21 +178,38 @@ async def test_unconsented_tenant_gets_700016_until_admin_consent(client, config
 
 
 async def test_classic_admin_consent_on_organizations_resolves_the_primary_tenant(client, config):
-    response = await client.get("/organizations/adminconsent", params={
-        "client_id": config.client_id, "redirect_uri": "https://app.example/cb", "state": "z"})
+    response = await client.get(
+        "/organizations/adminconsent",
+        params={
+            "client_id": config.client_id,
+            "redirect_uri": "https://app.example/cb",
+            "state": "z",
+        },
+    )
     query = parse_qs(urlsplit(response.headers["location"]).query)
-    assert query == {"admin_consent": ["True"], "tenant": [config.primary.tenant_id],
-                     "state": ["z"]}
+    assert query == {
+        "admin_consent": ["True"],
+        "tenant": [config.primary.tenant_id],
+        "state": ["z"],
+    }
 
 
-@pytest.mark.parametrize(("path", "error"), [("v2.0/adminconsent", "consent_required"),
-                                            ("adminconsent", "access_denied")])
+@pytest.mark.parametrize(
+    ("path", "error"),
+    [("v2.0/adminconsent", "consent_required"), ("adminconsent", "access_denied")],
+)
 async def test_declined_admin_consent_redirects_with_aadsts65004(client, config, path, error):
     tid = config.primary.tenant_id
     await client.post(f"/_sandbox/tenants/{tid}/state", json={"consent_error": error})
-    response = await client.get(f"/{tid}/{path}", params={
-        "client_id": config.client_id, "scope": GRAPH_SCOPE, "state": "s",
-        "redirect_uri": "https://app.example/cb"})
+    response = await client.get(
+        f"/{tid}/{path}",
+        params={
+            "client_id": config.client_id,
+            "scope": GRAPH_SCOPE,
+            "state": "s",
+            "redirect_uri": "https://app.example/cb",
+        },
+    )
     query = parse_qs(urlsplit(response.headers["location"]).query)
     assert query["error"] == [error]
     assert query["error_description"][0].startswith("AADSTS65004")
@@ -174,9 +219,14 @@ async def test_declined_admin_consent_redirects_with_aadsts65004(client, config,
 
 @pytest.mark.parametrize("config", [small_config(redirect_uris=["https://app.example/cb"])])
 async def test_admin_consent_rejects_an_unregistered_redirect_uri(client, config):
-    response = await client.get(f"/{config.primary.tenant_id}/v2.0/adminconsent", params={
-        "client_id": config.client_id, "scope": GRAPH_SCOPE,
-        "redirect_uri": "https://evil.example/cb"})
+    response = await client.get(
+        f"/{config.primary.tenant_id}/v2.0/adminconsent",
+        params={
+            "client_id": config.client_id,
+            "scope": GRAPH_SCOPE,
+            "redirect_uri": "https://evil.example/cb",
+        },
+    )
     assert_sts_error(response, 400, "invalid_request", 50011)
 
 
@@ -195,13 +245,15 @@ class MsalHttpClient:
     def __init__(self, base_url: str) -> None:
         self._http = httpx.Client(transport=RedirectingTransport(base_url))
 
-    def post(self, url: str, params: Any = None, data: Any = None, headers: Any = None,
-             **kwargs: Any) -> httpx.Response:
+    def post(
+        self, url: str, params: Any = None, data: Any = None, headers: Any = None, **kwargs: Any
+    ) -> httpx.Response:
         body = {"content": data} if isinstance(data, str | bytes) else {"data": data}
         return self._http.post(url, params=params, headers=headers, **body)
 
-    def get(self, url: str, params: Any = None, headers: Any = None,
-            **kwargs: Any) -> httpx.Response:
+    def get(
+        self, url: str, params: Any = None, headers: Any = None, **kwargs: Any
+    ) -> httpx.Response:
         return self._http.get(url, params=params, headers=headers)
 
     def close(self) -> None:
@@ -213,9 +265,12 @@ async def test_msal_gets_a_token_through_the_real_authority_string():
         http = MsalHttpClient(sandbox.base_url)
         # MSAL is synchronous; the server runs on this loop, so MSAL goes to a thread.
         app = await asyncio.to_thread(
-            msal.ConfidentialClientApplication, sandbox.client_id,
-            client_credential=sandbox.client_secret, http_client=http,
-            authority=f"https://login.microsoftonline.com/{sandbox.tenant_id}")
+            msal.ConfidentialClientApplication,
+            sandbox.client_id,
+            client_credential=sandbox.client_secret,
+            http_client=http,
+            authority=f"https://login.microsoftonline.com/{sandbox.tenant_id}",
+        )
         first = await asyncio.to_thread(app.acquire_token_for_client, scopes=[GRAPH_SCOPE])
         second = await asyncio.to_thread(app.acquire_token_for_client, scopes=[GRAPH_SCOPE])
         http.close()
@@ -225,4 +280,6 @@ async def test_msal_gets_a_token_through_the_real_authority_string():
         assert claims(first["access_token"])["tid"] == sandbox.tenant_id
         log = await sandbox.request_log()
         assert [(e["method"], e["path"].split("/", 2)[2]) for e in log] == [
-            ("GET", "v2.0/.well-known/openid-configuration"), ("POST", "oauth2/v2.0/token")]
+            ("GET", "v2.0/.well-known/openid-configuration"),
+            ("POST", "oauth2/v2.0/token"),
+        ]

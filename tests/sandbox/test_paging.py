@@ -41,19 +41,24 @@ async def test_skiptoken_reused_with_another_query_or_collection_is_400(graph):
     link = await _second_link(graph)
     token = parse_qs(urlsplit(link).query)["$skiptoken"][0]
     other_top = await graph.get("/v1.0/users", params={"$top": "6", "$skiptoken": token})
-    other_collection = await graph.get("/v1.0/servicePrincipals",
-                                       params={"$top": "5", "$skiptoken": token})
+    other_collection = await graph.get(
+        "/v1.0/servicePrincipals", params={"$top": "5", "$skiptoken": token}
+    )
     assert other_top.status_code == other_collection.status_code == 400
 
 
 async def test_skiptoken_from_another_tenant_is_400():
-    config = SandboxConfig(tenants=[TenantSpec(seed=1, users=20), TenantSpec(seed=2, users=20)],
-                           anchor=ANCHOR, throttling=ThrottleLimits(enabled=False))
+    config = SandboxConfig(
+        tenants=[TenantSpec(seed=1, users=20), TenantSpec(seed=2, users=20)],
+        anchor=ANCHOR,
+        throttling=ThrottleLimits(enabled=False),
+    )
     app = create_app(config)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=BASE) as c:
         first, second = [await get_token(c, config, t.tenant_id) for t in config.tenants]
-        link = (await c.get("/v1.0/users?$top=5", headers={"Authorization": f"Bearer {first}"})
-                ).json()["@odata.nextLink"]
+        link = (
+            await c.get("/v1.0/users?$top=5", headers={"Authorization": f"Bearer {first}"})
+        ).json()["@odata.nextLink"]
         foreign = await c.get(link, headers={"Authorization": f"Bearer {second}"})
         assert foreign.status_code == 400
 
@@ -83,9 +88,11 @@ async def test_last_page_has_no_next_link(graph):
 
 
 async def test_links_follow_the_host_the_client_used(app, config):
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
-                                 base_url="http://127.0.0.1:9999") as c:
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://127.0.0.1:9999"
+    ) as c:
         token = await get_token(c, config)
-        body = (await c.get("/v1.0/users?$top=5", headers={"Authorization": f"Bearer {token}"})
-                ).json()
+        body = (
+            await c.get("/v1.0/users?$top=5", headers={"Authorization": f"Bearer {token}"})
+        ).json()
         assert body["@odata.nextLink"].startswith("http://127.0.0.1:9999/v1.0/users?")

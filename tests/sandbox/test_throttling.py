@@ -13,15 +13,18 @@ from tests.sandbox.support import ANCHOR, BASE, error_code, get_token, small_con
 SIGNINS = "/v1.0/auditLogs/signIns?$top=10"
 
 
-@pytest.mark.parametrize(("route", "select", "expand", "top", "cost"), [
-    ("users", False, False, None, 2),
-    ("users", True, False, None, 1),
-    ("users", False, False, 5, 1),
-    ("users", True, False, 5, 1),  # never below 1
-    ("oauth2PermissionGrants", True, False, 999, 1),
-    ("groups/members", False, True, None, 4),
-    ("servicePrincipals", False, False, None, 1),
-])
+@pytest.mark.parametrize(
+    ("route", "select", "expand", "top", "cost"),
+    [
+        ("users", False, False, None, 2),
+        ("users", True, False, None, 1),
+        ("users", False, False, 5, 1),
+        ("users", True, False, 5, 1),  # never below 1
+        ("oauth2PermissionGrants", True, False, 999, 1),
+        ("groups/members", False, True, None, 4),
+        ("servicePrincipals", False, False, None, 1),
+    ],
+)
 def test_cost_table_and_modifiers(route, select, expand, top, cost):
     assert request_cost(route, select=select, expand=expand, top=top) == cost
 
@@ -67,7 +70,8 @@ async def test_ru_bucket_answers_429_with_graph_headers(graph, config):
     assert int(throttled.headers["Retry-After"]) >= 1
     tid = config.primary.tenant_id
     assert throttled.headers["x-ms-throttle-scope"] == (
-        f"Tenant_Application/Read/{config.client_id}/{tid}")
+        f"Tenant_Application/Read/{config.client_id}/{tid}"
+    )
     assert throttled.headers["x-ms-throttle-information"] == "ResourceUnitLimitExceeded"
 
 
@@ -110,23 +114,34 @@ async def test_time_scale_compresses_windows(graph):
 
 
 async def test_per_app_limit_is_shared_by_all_tenants():
-    config = SandboxConfig(tenants=[TenantSpec(seed=1, users=10), TenantSpec(seed=2, users=10)],
-                           anchor=ANCHOR,
-                           throttling=ThrottleLimits(app_ru=6, app_ru_window_seconds=1_000))
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=create_app(config)),
-                                 base_url=BASE) as c:
+    config = SandboxConfig(
+        tenants=[TenantSpec(seed=1, users=10), TenantSpec(seed=2, users=10)],
+        anchor=ANCHOR,
+        throttling=ThrottleLimits(app_ru=6, app_ru_window_seconds=1_000),
+    )
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=create_app(config)), base_url=BASE
+    ) as c:
         tokens = [await get_token(c, config, t.tenant_id) for t in config.tenants]
-        statuses = [(await c.get("/v1.0/users?$select=id",
-                                 headers={"Authorization": f"Bearer {tokens[n % 2]}"})
-                     ).status_code for n in range(8)]
+        statuses = [
+            (
+                await c.get(
+                    "/v1.0/users?$select=id", headers={"Authorization": f"Bearer {tokens[n % 2]}"}
+                )
+            ).status_code
+            for n in range(8)
+        ]
         assert statuses == [200] * 6 + [429, 429]
-        last = await c.get("/v1.0/users?$select=id",
-                           headers={"Authorization": f"Bearer {tokens[0]}"})
+        last = await c.get(
+            "/v1.0/users?$select=id", headers={"Authorization": f"Bearer {tokens[0]}"}
+        )
         assert last.headers["x-ms-throttle-scope"].startswith("Application/")
 
 
 async def test_global_request_limit(graph, client):
-    await client.post("/_sandbox/throttling", json={
-        "enabled": True, "app_requests": 3, "app_requests_window_seconds": 1_000})
+    await client.post(
+        "/_sandbox/throttling",
+        json={"enabled": True, "app_requests": 3, "app_requests_window_seconds": 1_000},
+    )
     statuses = [(await graph.get("/v1.0/organization")).status_code for _ in range(4)]
     assert statuses == [200, 200, 200, 429]

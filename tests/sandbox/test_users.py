@@ -9,9 +9,19 @@ from sandbox.app import create_app
 from sandbox.clock import NEVER, iso
 from tests.sandbox.support import BASE, error_code, get_token, page_all, small_config, state_of
 
-DEFAULT_USER = {"businessPhones", "displayName", "givenName", "id", "jobTitle", "mail",
-                "mobilePhone", "officeLocation", "preferredLanguage", "surname",
-                "userPrincipalName"}
+DEFAULT_USER = {
+    "businessPhones",
+    "displayName",
+    "givenName",
+    "id",
+    "jobTitle",
+    "mail",
+    "mobilePhone",
+    "officeLocation",
+    "preferredLanguage",
+    "surname",
+    "userPrincipalName",
+}
 
 
 async def test_users_without_select_return_the_eleven_default_properties(graph):
@@ -27,19 +37,32 @@ async def test_select_is_honoured_case_insensitively_and_id_always_comes_back(gr
     response = await graph.get("/v1.0/users?$select=DisplayName,department,accountEnabled")
     body = response.json()
     assert body["@odata.context"].endswith("#users(displayName,department,accountEnabled)")
-    assert all(set(u) == {"id", "displayName", "department", "accountEnabled"}
-               for u in body["value"])
+    assert all(
+        set(u) == {"id", "displayName", "department", "accountEnabled"} for u in body["value"]
+    )
 
 
-@pytest.mark.parametrize(("query", "code", "message"), [
-    ("$top=1000", "Request_UnsupportedQuery",
-     "Invalid page size specified: '1000'. Must be between 1 and 999 inclusive."),
-    ("$top=0", "Request_UnsupportedQuery",
-     "Invalid page size specified: '0'. Must be between 1 and 999 inclusive."),
-    ("$skip=10", "Request_BadRequest", "'$skip' is not supported by the service."),
-    ("$select=nope", "Request_BadRequest",
-     "Could not find a property named 'nope' on type 'microsoft.graph.user'."),
-])
+@pytest.mark.parametrize(
+    ("query", "code", "message"),
+    [
+        (
+            "$top=1000",
+            "Request_UnsupportedQuery",
+            "Invalid page size specified: '1000'. Must be between 1 and 999 inclusive.",
+        ),
+        (
+            "$top=0",
+            "Request_UnsupportedQuery",
+            "Invalid page size specified: '0'. Must be between 1 and 999 inclusive.",
+        ),
+        ("$skip=10", "Request_BadRequest", "'$skip' is not supported by the service."),
+        (
+            "$select=nope",
+            "Request_BadRequest",
+            "Could not find a property named 'nope' on type 'microsoft.graph.user'.",
+        ),
+    ],
+)
 async def test_bad_queries_get_the_directory_400s(graph, query, code, message):
     response = await graph.get(f"/v1.0/users?{query}")
     assert response.status_code == 400
@@ -69,9 +92,14 @@ async def test_sign_in_activity_only_when_selected_and_capped_at_120():
         assert len(body["value"]) == 120
         assert "@odata.nextLink" in body
         activity = [u["signInActivity"] for u in body["value"]]
-        keys = {"lastSignInDateTime", "lastSignInRequestId", "lastNonInteractiveSignInDateTime",
-                "lastNonInteractiveSignInRequestId", "lastSuccessfulSignInDateTime",
-                "lastSuccessfulSignInRequestId"}
+        keys = {
+            "lastSignInDateTime",
+            "lastSignInRequestId",
+            "lastNonInteractiveSignInDateTime",
+            "lastNonInteractiveSignInRequestId",
+            "lastSuccessfulSignInDateTime",
+            "lastSuccessfulSignInRequestId",
+        }
         assert all(set(a) == keys for a in activity)
         assert any(a["lastSignInDateTime"] == NEVER for a in activity)
         assert any(a["lastSignInDateTime"] != NEVER for a in activity)
@@ -115,7 +143,8 @@ async def test_user_by_id_and_by_upn_and_404(graph):
     assert missing.status_code == 404
     assert error_code(missing) == "Request_ResourceNotFound"
     assert missing.json()["error"]["message"].startswith(
-        "Resource '6c1c8b9e-0000-4000-8000-000000000000' does not exist")
+        "Resource '6c1c8b9e-0000-4000-8000-000000000000' does not exist"
+    )
 
 
 async def test_user_app_role_assignments_include_direct_group_assignments(graph, app):
@@ -140,17 +169,20 @@ async def test_user_app_role_assignments_need_directory_read(graph):
 async def test_count_needs_consistency_level_eventual(graph):
     refused = await graph.get("/v1.0/users?$count=true&$top=5")
     assert refused.status_code == 400
-    counted = await graph.get("/v1.0/users?$count=true&$top=5",
-                              headers={"ConsistencyLevel": "eventual"})
+    counted = await graph.get(
+        "/v1.0/users?$count=true&$top=5", headers={"ConsistencyLevel": "eventual"}
+    )
     assert counted.json()["@odata.count"] == 40
-    second = await graph.get(counted.json()["@odata.nextLink"],
-                             headers={"ConsistencyLevel": "eventual"})
+    second = await graph.get(
+        counted.json()["@odata.nextLink"], headers={"ConsistencyLevel": "eventual"}
+    )
     assert "@odata.count" not in second.json()
 
 
 async def test_filter_on_users(graph):
-    body = (await graph.get("/v1.0/users?$filter=accountEnabled eq false&$select=id,"
-                            "accountEnabled")).json()
+    body = (
+        await graph.get("/v1.0/users?$filter=accountEnabled eq false&$select=id,accountEnabled")
+    ).json()
     assert all(u["accountEnabled"] is False for u in body["value"])
     bad = await graph.get("/v1.0/users?$filter=accountEnabled eq")
     assert bad.status_code == 400

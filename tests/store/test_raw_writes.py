@@ -68,14 +68,24 @@ async def _snapshot(connection_id: Any) -> dict[str, list[dict]]:
 
 # What the store wrote before the raw path: model objects through Tortoise's bulk_create.
 async def _orm_upsert(
-    model: type[models.Model], connection_id: Any, keys: tuple[str, ...],
-    rows: dict[tuple, dict], update: tuple[str, ...], seen_at: dt.datetime,
-) -> None:  # fmt: skip
+    model: type[models.Model],
+    connection_id: Any,
+    keys: tuple[str, ...],
+    rows: dict[tuple, dict],
+    update: tuple[str, ...],
+    seen_at: dt.datetime,
+) -> None:
     objects = [
-        model(connection_id=connection_id, **dict(zip(keys, key, strict=True)), **values,
-              first_seen_at=seen_at, last_seen_at=seen_at, removed_at=None)
+        model(
+            connection_id=connection_id,
+            **dict(zip(keys, key, strict=True)),
+            **values,
+            first_seen_at=seen_at,
+            last_seen_at=seen_at,
+            removed_at=None,
+        )
         for key, values in rows.items()
-    ]  # fmt: skip
+    ]
     await model.bulk_create(
         objects,
         on_conflict=["connection_id", *keys],
@@ -117,45 +127,89 @@ async def _orm_sign_ins(connection_id: Any, events: list[records.SignIn]) -> Non
 
 
 USERS = [
-    records.User(entra_id="u-1", display_name="Ada", mail="ada@x.example", account_enabled=True,
-                 created_at=dt.datetime(2020, 5, 17, 8, 30, 15, 123456, tzinfo=PARIS)),
+    records.User(
+        entra_id="u-1",
+        display_name="Ada",
+        mail="ada@x.example",
+        account_enabled=True,
+        created_at=dt.datetime(2020, 5, 17, 8, 30, 15, 123456, tzinfo=PARIS),
+    ),
     records.User(entra_id="u-2", display_name=None, account_enabled=False, created_at=None),
-    records.User(entra_id="u-3", job_title="CTO", department="R&D", account_enabled=None,
-                 created_at=dt.datetime(2021, 1, 1, tzinfo=dt.UTC)),
-]  # fmt: skip
+    records.User(
+        entra_id="u-3",
+        job_title="CTO",
+        department="R&D",
+        account_enabled=None,
+        created_at=dt.datetime(2021, 1, 1, tzinfo=dt.UTC),
+    ),
+]
 MOVED = [
     records.User(entra_id="u-3", job_title="CEO", account_enabled=True),
     records.User(entra_id="u-4", display_name="Élodie ✓", user_principal_name="e@x.example"),
     records.User(entra_id="u-1", display_name="Ada L.", account_enabled=False),
 ]
 APPS = [
-    records.App(entra_id="sp-1", app_id="a-1", display_name="Zoom", tags=("x", "y"),
-                account_enabled=True, homepage="https://zoom.example"),
+    records.App(
+        entra_id="sp-1",
+        app_id="a-1",
+        display_name="Zoom",
+        tags=("x", "y"),
+        account_enabled=True,
+        homepage="https://zoom.example",
+    ),
     records.App(entra_id="sp-2", app_id="a-2", display_name="Slack", principal_type="Application"),
-]  # fmt: skip
+]
 ASSIGNMENTS = [
-    records.Assignment(entra_id="as-1", app_entra_id="sp-1", principal_entra_id="u-1",
-                       principal_type="User", app_role_id="r-1",
-                       created_at=dt.datetime(2024, 2, 3, 4, 5, 6, tzinfo=PARIS)),
-    records.Assignment(entra_id="as-2", app_entra_id="sp-1", principal_entra_id="g-1",
-                       principal_type="Group", app_role_id=None, created_at=None),
-]  # fmt: skip
+    records.Assignment(
+        entra_id="as-1",
+        app_entra_id="sp-1",
+        principal_entra_id="u-1",
+        principal_type="User",
+        app_role_id="r-1",
+        created_at=dt.datetime(2024, 2, 3, 4, 5, 6, tzinfo=PARIS),
+    ),
+    records.Assignment(
+        entra_id="as-2",
+        app_entra_id="sp-1",
+        principal_entra_id="g-1",
+        principal_type="Group",
+        app_role_id=None,
+        created_at=None,
+    ),
+]
 GRANTS = [
-    records.Grant(entra_id="gr-1", client_entra_id="sp-1", resource_entra_id="graph",
-                  consent_type="AllPrincipals", principal_entra_id=None, scopes=("User.Read",)),
-    records.Grant(entra_id="gr-2", client_entra_id="sp-2", resource_entra_id="graph",
-                  consent_type="Principal", principal_entra_id="u-2",
-                  scopes=("Mail.Read", "offline_access")),
-]  # fmt: skip
+    records.Grant(
+        entra_id="gr-1",
+        client_entra_id="sp-1",
+        resource_entra_id="graph",
+        consent_type="AllPrincipals",
+        principal_entra_id=None,
+        scopes=("User.Read",),
+    ),
+    records.Grant(
+        entra_id="gr-2",
+        client_entra_id="sp-2",
+        resource_entra_id="graph",
+        consent_type="Principal",
+        principal_entra_id="u-2",
+        scopes=("Mail.Read", "offline_access"),
+    ),
+]
 
 
 def _sign_in(entra_id: str, at: dt.datetime, **overrides: Any) -> records.SignIn:
     values: dict[str, Any] = {
-        "entra_id": entra_id, "occurred_at": at, "user_entra_id": "u-1",
-        "user_principal_name": "ada@x.example", "app_id": "a-1", "app_display_name": "Zoom",
-        "client_app_used": "Browser", "ip_address": "203.0.113.7", "city": "Paris",
+        "entra_id": entra_id,
+        "occurred_at": at,
+        "user_entra_id": "u-1",
+        "user_principal_name": "ada@x.example",
+        "app_id": "a-1",
+        "app_display_name": "Zoom",
+        "client_app_used": "Browser",
+        "ip_address": "203.0.113.7",
+        "city": "Paris",
         "country": "FR",
-    }  # fmt: skip
+    }
     return records.SignIn(**{**values, **overrides})
 
 
@@ -185,10 +239,12 @@ async def _write_ours(connection_id: Any) -> list[Any]:
         )
         said.append(
             await access.upsert_group_access(
-                connection_id=connection_id, app_entra_id="sp-1",
-                members={"u-2": "as-2", "u-3": "as-2"}, seen_at=at,
+                connection_id=connection_id,
+                app_entra_id="sp-1",
+                members={"u-2": "as-2", "u-3": "as-2"},
+                seen_at=at,
             )
-        )  # fmt: skip
+        )
         said.append(
             await access.upsert_grants(connection_id=connection_id, grants=GRANTS, seen_at=at)
         )
@@ -201,46 +257,59 @@ async def _write_ours(connection_id: Any) -> list[Any]:
 async def _write_orm(connection_id: Any) -> None:
     for users, apps, at in ((USERS, APPS, T0), (MOVED, APPS[:1], T1)):
         user_rows = {(u.entra_id,): inventory._user_values(u) for u in users}
-        await _orm_upsert(models.DirectoryUser, connection_id, ("entra_id",), user_rows,
-                          inventory.USER_FIELDS, at)  # fmt: skip
+        await _orm_upsert(
+            models.DirectoryUser, connection_id, ("entra_id",), user_rows, inventory.USER_FIELDS, at
+        )
         app_rows = {(a.entra_id,): inventory._app_values(a) for a in apps}
-        await _orm_upsert(models.Application, connection_id, ("entra_id",), app_rows,
-                          inventory.APP_FIELDS, at)  # fmt: skip
+        await _orm_upsert(
+            models.Application, connection_id, ("entra_id",), app_rows, inventory.APP_FIELDS, at
+        )
         assigned = {
             (a.app_entra_id, a.principal_entra_id, AccessSource.ASSIGNMENT.value): {
-                "principal_type": a.principal_type, "source_entra_id": a.entra_id,
-                "app_role_id": a.app_role_id, "granted_at": a.created_at,
+                "principal_type": a.principal_type,
+                "source_entra_id": a.entra_id,
+                "app_role_id": a.app_role_id,
+                "granted_at": a.created_at,
             }
             for a in ASSIGNMENTS
-        }  # fmt: skip
+        }
         grouped = {
             ("sp-1", user, AccessSource.GROUP_ASSIGNMENT.value): {
-                "principal_type": "User", "source_entra_id": "as-2", "app_role_id": None,
+                "principal_type": "User",
+                "source_entra_id": "as-2",
+                "app_role_id": None,
                 "granted_at": None,
             }
             for user in ("u-2", "u-3")
-        }  # fmt: skip
+        }
         consents = {
             ("sp-2", "u-2", AccessSource.CONSENT.value): {
-                "principal_type": "User", "source_entra_id": "gr-2", "app_role_id": None,
+                "principal_type": "User",
+                "source_entra_id": "gr-2",
+                "app_role_id": None,
                 "granted_at": None,
             }
-        }  # fmt: skip
+        }
         grants = {
             (g.entra_id,): {
-                "client_entra_id": g.client_entra_id, "resource_entra_id": g.resource_entra_id,
-                "consent_type": g.consent_type, "principal_entra_id": g.principal_entra_id,
+                "client_entra_id": g.client_entra_id,
+                "resource_entra_id": g.resource_entra_id,
+                "consent_type": g.consent_type,
+                "principal_entra_id": g.principal_entra_id,
                 "scopes": " ".join(g.scopes),
             }
             for g in GRANTS
-        }  # fmt: skip
+        }
         for rows in (assigned, grouped):
-            await _orm_upsert(models.AppAccess, connection_id, access.ACCESS_KEYS, rows,
-                              access.ACCESS_FIELDS, at)  # fmt: skip
-        await _orm_upsert(models.PermissionGrant, connection_id, ("entra_id",), grants,
-                          access.GRANT_FIELDS, at)  # fmt: skip
-        await _orm_upsert(models.AppAccess, connection_id, access.ACCESS_KEYS, consents,
-                          access.ACCESS_FIELDS, at)  # fmt: skip
+            await _orm_upsert(
+                models.AppAccess, connection_id, access.ACCESS_KEYS, rows, access.ACCESS_FIELDS, at
+            )
+        await _orm_upsert(
+            models.PermissionGrant, connection_id, ("entra_id",), grants, access.GRANT_FIELDS, at
+        )
+        await _orm_upsert(
+            models.AppAccess, connection_id, access.ACCESS_KEYS, consents, access.ACCESS_FIELDS, at
+        )
     for batch in (SIGN_INS, LATER_SIGN_INS):
         await _orm_sign_ins(connection_id, batch)
 
@@ -313,8 +382,11 @@ POSTGRES_BOOM = (
     "CREATE TRIGGER boom_{table} BEFORE INSERT ON {table} FOR EACH ROW "
     "WHEN (NEW.{column} = '{value}') EXECUTE FUNCTION boom()"
 )
-BOOMS = (("directory_user", "entra_id", "u-boom"), ("usage_daily", "app_id", "a-boom"),
-         ("app_access", "principal_entra_id", "u-boom"))  # fmt: skip
+BOOMS = (
+    ("directory_user", "entra_id", "u-boom"),
+    ("usage_daily", "app_id", "a-boom"),
+    ("app_access", "principal_entra_id", "u-boom"),
+)
 
 
 async def _arm(db: Any) -> None:
@@ -346,9 +418,12 @@ async def test_a_batch_failing_part_way_leaves_the_store_as_it_was(store):
         with pytest.raises(Exception, match="boom"):
             await signins.add_sign_ins(connection_id=conn.id, events=events)
         consent = records.Grant(
-            entra_id="gr-3", client_entra_id="sp-1", resource_entra_id="graph",
-            consent_type="Principal", principal_entra_id="u-boom",
-        )  # fmt: skip
+            entra_id="gr-3",
+            client_entra_id="sp-1",
+            resource_entra_id="graph",
+            consent_type="Principal",
+            principal_entra_id="u-boom",
+        )
         with pytest.raises(Exception, match="boom"):
             await access.upsert_grants(connection_id=conn.id, grants=[*GRANTS, consent], seen_at=T1)
     finally:

@@ -118,24 +118,42 @@ async def test_upserted_rows_are_stored_exactly_as_tortoise_writes_them(store):
         organization_id=org.id, tenant_id="bbbbbbbb-0000-0000-0000-000000000000"
     )
     users = [
-        records.User(entra_id="u-1", display_name="Ada", account_enabled=True,
-                     created_at=dt.datetime(2020, 5, 17, 8, 30, 15, 123456, tzinfo=PARIS)),
+        records.User(
+            entra_id="u-1",
+            display_name="Ada",
+            account_enabled=True,
+            created_at=dt.datetime(2020, 5, 17, 8, 30, 15, 123456, tzinfo=PARIS),
+        ),
         records.User(entra_id="u-2", display_name=None, account_enabled=False, created_at=None),
         records.User(entra_id="u-3", mail="c@x.example", account_enabled=None),
-    ]  # fmt: skip
+    ]
     apps = [records.App(entra_id="sp-1", app_id="a-1", display_name="Zoom", tags=("x", "y"))]
     await inventory.upsert_users(connection_id=ours.id, users=users, seen_at=T0)
     await inventory.upsert_apps(connection_id=ours.id, apps=apps, seen_at=T0)
     await models.DirectoryUser.bulk_create(
-        [models.DirectoryUser(connection_id=theirs.id, entra_id=u.entra_id,
-                              first_seen_at=T0, last_seen_at=T0, removed_at=None,
-                              **inventory._user_values(u))
-         for u in users]
-    )  # fmt: skip
+        [
+            models.DirectoryUser(
+                connection_id=theirs.id,
+                entra_id=u.entra_id,
+                first_seen_at=T0,
+                last_seen_at=T0,
+                removed_at=None,
+                **inventory._user_values(u),
+            )
+            for u in users
+        ]
+    )
     await models.Application.bulk_create(
-        [models.Application(connection_id=theirs.id, entra_id="sp-1", first_seen_at=T0,
-                            last_seen_at=T0, **inventory._app_values(apps[0]))]
-    )  # fmt: skip
+        [
+            models.Application(
+                connection_id=theirs.id,
+                entra_id="sp-1",
+                first_seen_at=T0,
+                last_seen_at=T0,
+                **inventory._app_values(apps[0]),
+            )
+        ]
+    )
     for model in (models.DirectoryUser, models.Application):
         assert await _stored(model, ours.id) == await _stored(model, theirs.id)
 

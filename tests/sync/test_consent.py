@@ -40,15 +40,23 @@ async def _verified(tenant: str) -> TenantCheck:
 class FakeProof:
     """Who the sign-in page signs in: a user of `tenant` with `roles`; records the flows."""
 
-    def __init__(self, *, tenant: str = TENANT, roles: frozenset[str] = frozenset({GLOBAL_ADMIN}),
-                 refuse: str | None = None) -> None:  # fmt: skip
+    def __init__(
+        self,
+        *,
+        tenant: str = TENANT,
+        roles: frozenset[str] = frozenset({GLOBAL_ADMIN}),
+        refuse: str | None = None,
+    ) -> None:
         self.tenant, self.roles, self.refuse = tenant, roles, refuse
         self.begun: list[tuple[str, str]] = []
 
     async def begin(self, *, tenant_id: str, redirect_uri: str, state: str) -> dict:
         self.begun.append((tenant_id, state))
-        return {"auth_uri": f"https://login.example/{tenant_id}/authorize?state={state}",
-                "state": state, "nonce": "n"}  # fmt: skip
+        return {
+            "auth_uri": f"https://login.example/{tenant_id}/authorize?state={state}",
+            "state": state,
+            "nonce": "n",
+        }
 
     async def finish(self, *, tenant_id, flow, response, now) -> TenantAdmin:
         if self.refuse:
@@ -212,9 +220,12 @@ async def test_a_forged_callback_for_another_orgs_tenant_needs_that_tenants_admi
     assert isinstance(step, consent.SignInRequired) and step.tenant_id == TENANT
     assert await connections.list_connections(organization_id=attacker.id) == []
     member = FakeProof(roles=frozenset({APP_ADMIN}))
-    await _assert_refused(attacker.id, _callback(await _begin(attacker.id)),
-                          "is not a Global Administrator or Privileged Role Administrator",
-                          proof=member)  # fmt: skip
+    await _assert_refused(
+        attacker.id,
+        _callback(await _begin(attacker.id)),
+        "is not a Global Administrator or Privileged Role Administrator",
+        proof=member,
+    )
     assert [c.tenant_id for c in await connections.list_connections(organization_id=victim)] == [
         TENANT
     ]
@@ -223,23 +234,31 @@ async def test_a_forged_callback_for_another_orgs_tenant_needs_that_tenants_admi
 async def test_a_sign_in_to_another_tenant_does_not_prove_this_one(store):
     org, _ = await organizations.create_organization(name="Acme")
     elsewhere = FakeProof(tenant=OTHER_TENANT)
-    await _assert_refused(org.id, _callback(await _begin(org.id)),
-                          f"signed in to tenant {OTHER_TENANT}, not to {TENANT}",
-                          proof=elsewhere)  # fmt: skip
+    await _assert_refused(
+        org.id,
+        _callback(await _begin(org.id)),
+        f"signed in to tenant {OTHER_TENANT}, not to {TENANT}",
+        proof=elsewhere,
+    )
 
 
 async def test_a_failed_or_cancelled_sign_in_connects_nothing(store):
     org, _ = await organizations.create_organization(name="Acme")
     cancelled = FakeProof(refuse="Microsoft reported that the sign-in did not complete")
-    await _assert_refused(org.id, _callback(await _begin(org.id)),
-                          "sign-in did not complete.*Nothing was connected", proof=cancelled)
+    await _assert_refused(
+        org.id,
+        _callback(await _begin(org.id)),
+        "sign-in did not complete.*Nothing was connected",
+        proof=cancelled,
+    )
 
 
 async def test_a_link_for_one_tenant_cannot_connect_another(store):
     """/connect refresh and re-grant name the tenant: the answer must be for that tenant."""
     org, _ = await organizations.create_organization(name="Acme")
-    url = await consent.begin(config=CONFIG, organization_id=org.id, actor=ALICE, now=NOW,
-                              tenant_hint=OTHER_TENANT)  # fmt: skip
+    url = await consent.begin(
+        config=CONFIG, organization_id=org.id, actor=ALICE, now=NOW, tenant_hint=OTHER_TENANT
+    )
     state = parse_qs(urlsplit(url).query)["state"][0]
     await _assert_refused(org.id, _callback(state), f"was for tenant {OTHER_TENANT}")
 
@@ -248,16 +267,29 @@ async def test_the_sign_in_state_is_single_use_and_not_a_consent_state(store):
     org, _ = await organizations.create_organization(name="Acme")
     proof = FakeProof()
     step = await consent.complete(
-        config=CONFIG, params=_callback(await _begin(org.id)), now=NOW, check=_verified,
+        config=CONFIG,
+        params=_callback(await _begin(org.id)),
+        now=NOW,
+        check=_verified,
         prove=proof,
-    )  # fmt: skip
+    )
     sign_in_state = parse_qs(urlsplit(step.url).query)["state"][0]
-    done = await consent.complete(config=CONFIG, params={"code": "c", "state": sign_in_state},
-                                  now=NOW, check=_verified, prove=proof)  # fmt: skip
+    done = await consent.complete(
+        config=CONFIG,
+        params={"code": "c", "state": sign_in_state},
+        now=NOW,
+        check=_verified,
+        prove=proof,
+    )
     assert isinstance(done, consent.ConsentResult)
     with pytest.raises(consent.ConsentError, match="already used"):
-        await consent.complete(config=CONFIG, params={"code": "c", "state": sign_in_state},
-                               now=NOW, check=_verified, prove=proof)  # fmt: skip
+        await consent.complete(
+            config=CONFIG,
+            params={"code": "c", "state": sign_in_state},
+            now=NOW,
+            check=_verified,
+            prove=proof,
+        )
 
 
 async def test_connecting_a_tenant_another_org_has_is_never_silent(store):

@@ -61,7 +61,7 @@ async def test_dashboard_queries_and_mutations_on_a_synced_tenant(tenant):
             names = {a["servicePrincipalId"]: a["displayName"] for a in truth["apps"]}
             names |= {a["appId"]: a["displayName"] for a in truth["apps"]}
             expected_shadow = {names[i] for i in truth["shadow_it_candidates"]}
-            assert shadow_names == expected_shadow, (shadow_names ^ expected_shadow)
+            assert shadow_names == expected_shadow, shadow_names ^ expected_shadow
 
             busiest = max(apps, key=lambda a: a["assignedUserCount"])
             detail = (await query(APP, id=busiest["id"]))["app"]

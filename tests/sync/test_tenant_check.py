@@ -22,8 +22,12 @@ class Propagating:
         self.asked += 1
         if self.asked <= self.refusals:
             raise ConsentMissing("AADSTS700016: not found", code="AADSTS700016")
-        return AccessToken(value="t", expires_at=dt.datetime.now(dt.UTC),
-                           roles=frozenset({"User.Read.All"}), tenant_id=tenant_id)  # fmt: skip
+        return AccessToken(
+            value="t",
+            expires_at=dt.datetime.now(dt.UTC),
+            roles=frozenset({"User.Read.All"}),
+            tenant_id=tenant_id,
+        )
 
 
 class Graph:

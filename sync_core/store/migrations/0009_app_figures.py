@@ -1,4 +1,4 @@
-"""Per-app figures computed by derive after each sync (issue 14): what list reads and verdicts
+"""Per-app figures computed by derive after each sync: what list reads and verdicts
 read, keyed by app and indexed for keyset pages; department seats and figures; overlaps."""
 
 from tortoise import migrations
