@@ -16,7 +16,6 @@ from appventory.localkey import LOCAL_KEY_PATH, ensure_local_key
 from appventory.runtime import Runtime, open_runtime
 from appventory.tenant_commands import CommandFailed
 from appventory.worker import apply_queue_schema
-from sandbox.cli import sandbox_command
 from sync_core.crypto import SecretKeyError
 from sync_core.settings import Settings, SettingsError, load_settings
 from sync_core.store import organizations
@@ -174,8 +173,21 @@ tenant_commands.register(app, settings=_settings, with_runtime=_with_runtime)
 slack_commands.register(app, settings=_settings, with_runtime=_with_runtime)
 worker_commands.register(app, settings=_settings)
 lifecycle_commands.register(app, org_app=org_app, settings=_settings, with_runtime=_with_runtime)
-# The sandbox needs no settings of ours: it is a stand-in for Microsoft.
-app.command("sandbox")(sandbox_command)
+
+
+# The sandbox is a stand-in for Microsoft, not part of the product: it needs no settings of
+# ours and is imported only when asked for, so every other command starts without it. Its own
+# Typer command parses the arguments (and answers --help).
+@app.command(
+    "sandbox",
+    context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
+    add_help_option=False,
+)
+def sandbox(ctx: typer.Context) -> None:
+    """A local stand-in for Microsoft sign-in and Graph."""
+    from sandbox.cli import run_sandbox_command
+
+    run_sandbox_command(ctx.args, prog_name=ctx.command_path)
 
 
 @app.command("demo")

@@ -5,7 +5,7 @@ The tenant is synced from the sandbox by the real runtime (bench/synced_tenant.p
 `--tenant seeded`, written straight into the store (bench/seed.py) and derived. Then the
 real web app (`appventory.web.create_app`) is served by uvicorn in its own process on loopback.
 This process is the client (httpx). Per query: latency p50/p95/p99 over sequential requests and
-the SQL statements each request sent (counted in the server by sync_core.store.statements and
+the SQL statements each request sent (counted in the server by sandbox.statements and
 returned in an `x-sql-statements` header added by this script's wrapper, not by the product).
 Then a load generator: N concurrent clients on the apps page for a fixed time, giving
 throughput and latency under load. Run from the repository root:
@@ -82,7 +82,7 @@ class CountStatements:
         self.app = app
 
     async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
-        from sync_core.store.statements import counting
+        from sandbox.statements import counting
 
         if scope["type"] != "http":
             await self.app(scope, receive, send)

@@ -45,12 +45,12 @@ from slack_sdk.signature import SignatureVerifier
 
 from appventory.runtime import open_runtime
 from bench.sync import database
+from sandbox.slack import TEAM_ID, FakeSlack, running_fake_slack
 from sync_core import consent, records
 from sync_core.crypto import generate_key
 from sync_core.settings import Settings
 from sync_core.store import organizations
 from sync_core.store import slack as slack_store
-from tests.bot.fake_slack import TEAM_ID, FakeSlack, running_fake_slack
 
 RESULTS = Path(__file__).resolve().parent / "results" / "slack_ack.json"
 SECRET = "bench-signing-secret"

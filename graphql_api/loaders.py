@@ -20,7 +20,7 @@ from sync_core.insights.logins import login_activity_of
 from sync_core.store import app_access
 from sync_core.store.app_grants import app_grants_by_app
 from sync_core.store.app_users import app_users_pages
-from sync_core.store.insight_usage import DailyCount
+from sync_core.store.insights.usage import DailyCount
 from sync_core.store.paging import Page
 
 K = TypeVar("K", bound=tuple)

@@ -144,6 +144,14 @@ def sandbox_command(
     uvicorn.run(create_app(config), host=host, port=port, log_level="warning")
 
 
+def run_sandbox_command(args: list[str], prog_name: str) -> None:
+    """Parse `args` as `sandbox_command`'s flags and run it (for a parent CLI that loads the
+    sandbox only when asked)."""
+    single = typer.Typer(add_completion=False, rich_markup_mode=None)
+    single.command()(sandbox_command)  # one command: Typer makes it the program itself
+    typer.main.get_command(single).main(args=args, prog_name=prog_name)
+
+
 def announce(config: SandboxConfig, base_url: str) -> None:
     """Print what any client (ours, curl, another SDK) needs to use the sandbox."""
     typer.echo(f"Sandbox Microsoft identity platform + Graph at {base_url}")

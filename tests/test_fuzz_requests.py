@@ -18,9 +18,9 @@ from dataclasses import dataclass, field
 
 import httpx
 
+from sandbox.slack import running_fake_slack
 from sync_core import records
 from sync_core.store import connections, inventory, organizations
-from tests.bot.fake_slack import running_fake_slack
 from tests.graphql.test_bad_input import CURSOR_FIELDS, MALFORMED_CURSORS
 from tests.test_hardening import SEEN, SIGNING_SECRET, open_web, web_settings
 

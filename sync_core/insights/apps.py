@@ -16,8 +16,8 @@ from sync_core.insights.records import AppStatus, AppSummary
 from sync_core.insights.summary import summarise, summary_of
 from sync_core.insights.verdicts import AppVerdicts
 from sync_core.records import AppStage
-from sync_core.store import app_figures
-from sync_core.store.app_figures import Selection
+from sync_core.store.insights import app_figures
+from sync_core.store.insights.app_figures import Selection
 from sync_core.store.paging import MAX_PAGE, Page
 
 __all__ = [

@@ -11,8 +11,8 @@ from sync_core import records
 from sync_core.insights import catalog, figures
 from sync_core.insights.records import EventKind, InsightEvent, StageChangeEntry
 from sync_core.records import AppStage
-from sync_core.store import insight_state
-from sync_core.store.insight_state import Change
+from sync_core.store.insights import state as insight_state
+from sync_core.store.insights.state import Change
 
 CATEGORY_LENGTH = 128
 

@@ -14,12 +14,15 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
+from sync_core.app_facts import AppFacts
 from sync_core.insights import figures, rules
 from sync_core.insights.records import AppStatus, EventKind, InsightEvent
 from sync_core.records import SYSTEM, AppStage
-from sync_core.store import activity, figure_writes, insight_sql, insight_state
-from sync_core.store.app_figures import Figures
-from sync_core.store.insights import AppFacts
+from sync_core.store import activity
+from sync_core.store.insights import figure_writes
+from sync_core.store.insights import sql as insight_sql
+from sync_core.store.insights import state as insight_state
+from sync_core.store.insights.app_figures import Figures
 
 log = logging.getLogger(__name__)
 EVIDENCE_USERS = 5

@@ -22,9 +22,10 @@ from sync_core.insights.records import (
     StageChangeEntry,
 )
 from sync_core.insights.summary import summary_of
-from sync_core.store import app_access, app_figures, tenant_figures
+from sync_core.store import app_access
 from sync_core.store.app_access import AppGrant
-from sync_core.store.app_figures import Selection
+from sync_core.store.insights import app_figures, tenant_figures
+from sync_core.store.insights.app_figures import Selection
 
 ADMIN_CONSENT = "AllPrincipals"
 

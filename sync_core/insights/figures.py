@@ -18,15 +18,21 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import replace
 
+from sync_core.app_facts import AppFacts
 from sync_core.insights import catalog, rules
 from sync_core.insights.live import problems_of
 from sync_core.insights.live import shadow_verdicts as verdicts
 from sync_core.insights.records import AppStatus
-from sync_core.store import app_figures, figure_inputs, figure_writes, insight_usage
-from sync_core.store import insights as store
-from sync_core.store.app_figures import Bounds, Figures, Selection, StoredApp
-from sync_core.store.figure_writes import DepartmentRow, DepartmentSeats, OverlapRow, TenantFigures
-from sync_core.store.insights import AppFacts
+from sync_core.store.insights import app_figures, figure_inputs, figure_writes
+from sync_core.store.insights import facts as store
+from sync_core.store.insights import usage as insight_usage
+from sync_core.store.insights.app_figures import Bounds, Figures, Selection, StoredApp
+from sync_core.store.insights.figure_writes import (
+    DepartmentRow,
+    DepartmentSeats,
+    OverlapRow,
+    TenantFigures,
+)
 
 EVIDENCE_USERS = 10  # users named per app in stored evidence (consenters, unassigned, idle)
 

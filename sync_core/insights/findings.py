@@ -8,9 +8,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from sync_core.app_facts import AppFacts
 from sync_core.insights.records import ProblemKind
 from sync_core.insights.rules import Thresholds, is_unverified, knows_assignees, risky_scopes
-from sync_core.store.insights import AppFacts
 
 TOP_ERRORS = 5
 

@@ -15,7 +15,7 @@ from sync_core.insights import figures, names, verdicts
 from sync_core.insights.apps import selection
 from sync_core.insights.records import DepartmentUsage, LicenseWaste, Money
 from sync_core.insights.summary import summary_of
-from sync_core.store import tenant_figures
+from sync_core.store.insights import tenant_figures
 
 
 async def license_waste(

@@ -10,6 +10,7 @@ import uuid
 from collections import defaultdict
 from collections.abc import Sequence
 
+from sync_core.app_facts import AppFacts, Window
 from sync_core.insights import catalog, findings, rules
 from sync_core.insights.records import (
     AppStatus,
@@ -23,10 +24,10 @@ from sync_core.insights.records import (
 )
 from sync_core.insights.rules import Thresholds
 from sync_core.insights.summary import summarise
-from sync_core.store import insight_evidence, insight_usage
-from sync_core.store import insights as store
-from sync_core.store.insight_evidence import Sample
-from sync_core.store.insights import AppFacts, Window
+from sync_core.store.insights import evidence as insight_evidence
+from sync_core.store.insights import facts as store
+from sync_core.store.insights import usage as insight_usage
+from sync_core.store.insights.evidence import Sample
 
 
 def _refs(samples: list[Sample], app: int) -> tuple[UserRef, ...]:

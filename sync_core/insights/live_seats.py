@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from sync_core.app_facts import AppFacts
 from sync_core.insights import names, rules
 from sync_core.insights.records import (
     AppSummary,
@@ -21,9 +22,8 @@ from sync_core.insights.records import (
 )
 from sync_core.insights.rules import SeatState
 from sync_core.insights.summary import summarise
-from sync_core.store import insight_usage
-from sync_core.store.insight_usage import Seat
-from sync_core.store.insights import AppFacts
+from sync_core.store.insights import usage as insight_usage
+from sync_core.store.insights.usage import Seat
 
 Totals = dict[str, Decimal]
 # Seats read and judged in one step. A 2,000-user tenant's ~27,000 seats, all at once, held

@@ -5,9 +5,9 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
+from sync_core.app_facts import Window
 from sync_core.insights.records import DailyCount
-from sync_core.store import insight_usage
-from sync_core.store.insights import Window
+from sync_core.store.insights import usage as insight_usage
 
 # Entra keeps sign-ins for 30 days; raw events are kept longer here, counts for good.
 KEEP_SIGN_INS_DAYS = 90

@@ -9,9 +9,10 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 
-from sync_core.store import app_figures, app_names
-from sync_core.store import insights as store
-from sync_core.store.insights import AppFacts, Window
+from sync_core.app_facts import AppFacts, Window
+from sync_core.store import app_names
+from sync_core.store.insights import app_figures
+from sync_core.store.insights import facts as store
 
 
 def named(names: Sequence[tuple[int, str]], *, search: str) -> list[int]:

@@ -10,8 +10,8 @@ import uuid
 
 from sync_core.insights import figures
 from sync_core.insights.records import Overlap, OverlapApp
-from sync_core.store import tenant_figures
-from sync_core.store.app_figures import Selection
+from sync_core.store.insights import tenant_figures
+from sync_core.store.insights.app_figures import Selection
 
 
 async def overlaps(

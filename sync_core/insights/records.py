@@ -10,8 +10,8 @@ from enum import StrEnum
 from typing import Any
 
 from sync_core.records import Actor, AppStage
-from sync_core.store.insight_state import StageChangeEntry
-from sync_core.store.insight_usage import DailyCount
+from sync_core.store.insights.state import StageChangeEntry
+from sync_core.store.insights.usage import DailyCount
 
 __all__ = [
     "AppOrigin",

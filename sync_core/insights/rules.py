@@ -14,6 +14,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
+from sync_core.app_facts import AppFacts, Window
 from sync_core.insights.records import (
     AppOrigin,
     AppStatus,
@@ -24,7 +25,6 @@ from sync_core.insights.records import (
     ShadowReason,
 )
 from sync_core.records import AppStage
-from sync_core.store.insights import AppFacts, Window
 
 # Microsoft's first-party apps are owned by these tenants ("Microsoft Services" and Microsoft's
 # corporate tenant).

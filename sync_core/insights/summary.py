@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 
+from sync_core.app_facts import AppFacts
 from sync_core.insights import catalog, rules
 from sync_core.insights.records import AppSummary, Money
-from sync_core.store.app_figures import StoredApp
-from sync_core.store.insights import AppFacts
+from sync_core.store.insights.app_figures import StoredApp
 
 
 class Unset:

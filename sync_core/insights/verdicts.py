@@ -19,7 +19,7 @@ from sync_core.insights.records import (
     ShadowApp,
     UserRef,
 )
-from sync_core.store.app_figures import StoredApp
+from sync_core.store.insights.app_figures import StoredApp
 
 
 def _refs(pairs: Sequence[Sequence[str | None]], limit: int) -> tuple[UserRef, ...]:

@@ -13,7 +13,7 @@ from tortoise.functions import Max
 
 from sync_core.records import AccessSource, StoredUser
 from sync_core.store import models, people
-from sync_core.store.insight_sql import as_date, db_uuid, fetch, marks
+from sync_core.store.insights.sql import as_date, db_uuid, fetch, marks
 from sync_core.store.paging import MAX_PAGE, Page
 from sync_core.store.people import stored_user
 

@@ -11,7 +11,7 @@ from typing import Any
 
 from sync_core.records import StoredUser
 from sync_core.store.app_access import AppGrant
-from sync_core.store.insight_sql import as_bool, as_datetime, as_uuid, db_uuid, fetch, marks
+from sync_core.store.insights.sql import as_bool, as_datetime, as_uuid, db_uuid, fetch, marks
 
 # The requested apps are materialized first, for the reason given at app_access.SCOPED_APPS.
 GRANTS = """

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import uuid
 
-from sync_core.store.insight_sql import db_uuid, fetch
-from sync_core.store.insights import APP_SCOPE
+from sync_core.store.insights.facts import APP_SCOPE
+from sync_core.store.insights.sql import db_uuid, fetch
 
 
 async def app_names(

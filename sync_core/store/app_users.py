@@ -17,7 +17,7 @@ from typing import Any
 
 from sync_core.records import AccessSource, StoredUser
 from sync_core.store.app_access import USER_SOURCES, AppUser
-from sync_core.store.insight_sql import (
+from sync_core.store.insights.sql import (
     as_bool,
     as_date,
     as_datetime,

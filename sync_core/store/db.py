@@ -58,7 +58,7 @@ def tortoise_config(database_url: str) -> dict[str, Any]:
             APP_LABEL: {
                 "models": [
                     MODELS_MODULE,
-                    "sync_core.store.insight_models",
+                    "sync_core.store.insights.models",
                     "sync_core.store.slack_models",
                 ],
                 "migrations": MIGRATIONS_MODULE,

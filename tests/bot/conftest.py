@@ -22,6 +22,7 @@ from appventory.runtime import Runtime
 from appventory.web import create_app
 from bot.services import BotServices
 from sandbox.authcode import posted_form
+from sandbox.slack import TEAM_ID, FakeSlack, running_fake_slack
 from sandbox.testing import RunningSandbox, running_sandbox
 from sync_core.crypto import generate_key
 from sync_core.graph import RetryPolicy
@@ -30,7 +31,6 @@ from sync_core.settings import Settings
 from sync_core.store import organizations
 from sync_core.store import slack as slack_store
 from sync_core.store.db import migrate
-from tests.bot.fake_slack import TEAM_ID, FakeSlack, running_fake_slack
 from tests.conftest import BACKENDS, _truncate
 from tests.support import asgi_with_state
 from tests.sync.conftest import sandbox_config

@@ -9,13 +9,13 @@ import pytest
 
 from bot.alerts import Alerts, ChannelPacer
 from bot.messages import alerts as alert_messages
+from sandbox.slack import texts
 from sync_core import consent, insights, records
 from sync_core.records import SyncStatus
 from sync_core.store import runs
 from sync_core.store import slack as slack_store
 from sync_core.sync.service import request_sync
 from tests.bot.conftest import ADMIN
-from tests.bot.fake_slack import texts
 from tests.insights import tenant as t
 from tests.insights.tenant import NOW
 from tests.sync.conftest import TESTER

@@ -7,12 +7,12 @@ import json
 import pytest
 
 from bot.messages.apps import PAGE_SIZE
+from sandbox.slack import texts
 from sync_core import insights, records
 from sync_core.records import ActorType, AppStage
 from sync_core.store import activity, inventory, models
 from sync_core.store import slack as slack_store
 from tests.bot.conftest import ADMIN, MEMBER, bind
-from tests.bot.fake_slack import texts
 from tests.insights import tenant as t
 from tests.insights.tenant import NOW
 

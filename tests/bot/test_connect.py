@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from urllib.parse import parse_qs, urlsplit
 
+from sandbox.slack import texts
 from sync_core.records import ActorType, ConnectionStatus
 from sync_core.store import activity, connections, models, runs
 from sync_core.store import slack as slack_store
 from tests.bot.conftest import ADMIN, CHANNEL, MEMBER
-from tests.bot.fake_slack import texts
 
 
 def _buttons(blocks: list[dict]) -> dict[str, dict]:

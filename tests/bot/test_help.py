@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.commands import COMMANDS
-from tests.bot.fake_slack import texts
+from sandbox.slack import texts
 
 
 async def test_help_lists_every_command_of_the_table(bot):

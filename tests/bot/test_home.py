@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+from sandbox.slack import texts
 from sync_core import insights, records
 from sync_core.insights.records import AppStatus
 from sync_core.store import slack as slack_store
 from tests.bot.conftest import ADMIN
-from tests.bot.fake_slack import texts
 from tests.insights import tenant as t
 from tests.insights.tenant import NOW
 

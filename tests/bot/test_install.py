@@ -12,10 +12,10 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from bot.install import BOT_SCOPES, create_invite
+from sandbox.slack import FakeSlack
 from sync_core.store import models, organizations, slack_models
 from sync_core.store import slack as slack_store
 from tests.bot.conftest import Bot, open_bot, slack_settings
-from tests.bot.fake_slack import FakeSlack
 
 NEW_TEAM, OTHER_TEAM = "T0NEWCO", "T0OTHER"
 INSTALLED_TOKEN = "xoxb-installed-token"

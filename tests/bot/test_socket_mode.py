@@ -11,8 +11,8 @@ from collections.abc import AsyncIterator
 import pytest
 from aiohttp import WSMsgType, web
 
+from sandbox.slack import TEAM_ID, texts
 from tests.bot.conftest import ADMIN, CHANNEL, bind, open_bot, slack_settings
-from tests.bot.fake_slack import TEAM_ID, texts
 
 
 class SlackSocket:

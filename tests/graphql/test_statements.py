@@ -1,7 +1,7 @@
 """No N+1, no tenant scans: the SQL statements a request sends grow neither with the page size
 nor with the tenant's size.
 
-Statements are counted through Tortoise's own statement log (sync_core.store.statements),
+Statements are counted through Tortoise's own statement log (sandbox.statements),
 around a real HTTP request to the web app, authentication included. Each tenant is derived
 after it is written, as a sync leaves it: lists read the figures derive stored.
 """
@@ -13,9 +13,9 @@ import datetime as dt
 import pytest
 
 from graphql_api.ids import encode_id
+from sandbox.statements import counting
 from sync_core import insights, records
 from sync_core.store import access, connections, inventory, models, organizations, signins
-from sync_core.store.statements import counting
 
 # Two days ago: inside every window, never on a window's first day (which costs a statement).
 USED = dt.datetime.now(dt.UTC).replace(hour=9) - dt.timedelta(days=2)

@@ -6,7 +6,7 @@ import datetime as dt
 import uuid
 from dataclasses import replace
 
-from sync_core.store.insights import AppFacts
+from sync_core.app_facts import AppFacts
 
 TENANT = "11111111-2222-3333-4444-555555555555"
 VENDOR = "99999999-0000-0000-0000-000000000001"

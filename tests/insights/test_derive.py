@@ -10,7 +10,8 @@ import pytest
 from sync_core import insights, records
 from sync_core.insights.records import AppStatus, EventKind
 from sync_core.records import ActorType, AppStage
-from sync_core.store import activity, insight_sql, inventory, models, signins
+from sync_core.store import activity, inventory, models, signins
+from sync_core.store.insights import sql as insight_sql
 from sync_core.store.organizations import NotFound
 from tests.insights import tenant as t
 from tests.insights.tenant import NOW

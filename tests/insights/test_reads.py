@@ -7,12 +7,12 @@ from decimal import Decimal
 
 import pytest
 
+from sandbox.statements import counting
 from sync_core import insights, records
 from sync_core.insights import Thresholds
 from sync_core.insights.records import AppOrigin, AppStatus, Money, ProblemKind, ShadowReason
 from sync_core.records import ActorType
 from sync_core.store import access, models, signins
-from sync_core.store.statements import counting
 from tests.insights import tenant as t
 from tests.insights.tenant import NOW
 

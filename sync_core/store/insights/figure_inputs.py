@@ -13,7 +13,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sync_core.store.insight_sql import as_datetime, db_uuid, fetch, marks
+from sync_core.store.insights.sql import as_datetime, db_uuid, fetch, marks
 
 # One seat per user and app, assigned directly or through a group, while still in the
 # directory; its start as in insight_usage.SEATS (a group member's: the group's assignment,

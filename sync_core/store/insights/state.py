@@ -18,7 +18,8 @@ from tortoise.transactions import in_transaction
 
 from sync_core import records
 from sync_core.records import ActorType, AppStage
-from sync_core.store import activity, insight_models, models
+from sync_core.store import activity, models
+from sync_core.store.insights import models as insight_models
 from sync_core.store.organizations import NotFound
 
 SUBJECT = "app"

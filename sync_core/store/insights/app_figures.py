@@ -16,8 +16,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from sync_core.store.insight_sql import as_bool, as_date, as_datetime, db_uuid, fetch, marks
-from sync_core.store.insights import AppFacts, app_row
+from sync_core.app_facts import AppFacts
+from sync_core.store.insights.facts import app_row
+from sync_core.store.insights.sql import as_bool, as_date, as_datetime, db_uuid, fetch, marks
 
 COUNTS = (
     "assigned_users",

@@ -12,7 +12,7 @@ import uuid
 from dataclasses import dataclass
 from decimal import Decimal
 
-from sync_core.store.insight_sql import as_datetime, as_decimal, as_uuid, db_uuid, fetch
+from sync_core.store.insights.sql import as_datetime, as_decimal, as_uuid, db_uuid, fetch
 
 DEPARTMENTS = """
 SELECT d.connection_id, d.department, d.users, d.active_users, d.apps_used, d.computed_at

@@ -8,8 +8,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
+from sync_core.app_facts import AppFacts, Window
 from sync_core.store import models
-from sync_core.store.insight_sql import (
+from sync_core.store.insights.sql import (
     as_bool,
     as_date,
     as_datetime,
@@ -20,7 +21,6 @@ from sync_core.store.insight_sql import (
     marks,
     per_app,
 )
-from sync_core.store.insights import AppFacts, Window
 
 
 @dataclass(frozen=True, slots=True)

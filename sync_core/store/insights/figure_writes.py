@@ -15,9 +15,9 @@ from typing import Any
 
 from tortoise.transactions import in_transaction
 
-from sync_core.store.app_figures import COUNTS, FIGURE_COUNTS, Figures
-from sync_core.store.insight_sql import db_uuid
-from sync_core.store.insights import AppFacts
+from sync_core.app_facts import AppFacts
+from sync_core.store.insights.app_figures import COUNTS, FIGURE_COUNTS, Figures
+from sync_core.store.insights.sql import db_uuid
 
 TABLES = ("app_figures", "app_department_seats", "department_figures", "overlap_figures")
 BATCH = 500  # rows per INSERT: 500 x 35 columns stays under both backends' parameter caps

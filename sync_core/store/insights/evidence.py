@@ -6,8 +6,8 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sync_core.store.insight_sql import as_datetime, per_app
-from sync_core.store.insights import AppFacts, Window
+from sync_core.app_facts import AppFacts, Window
+from sync_core.store.insights.sql import as_datetime, per_app
 
 
 @dataclass(frozen=True, slots=True)
