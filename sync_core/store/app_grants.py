@@ -11,7 +11,8 @@ from typing import Any
 
 from sync_core.records import StoredUser
 from sync_core.store.app_access import AppGrant
-from sync_core.store.insights.sql import as_bool, as_datetime, as_uuid, db_uuid, fetch, marks
+from sync_core.store.app_users import user_of
+from sync_core.store.insights.sql import as_datetime, db_uuid, fetch, marks
 
 # The requested apps are materialized first, for the reason given at app_access.SCOPED_APPS.
 GRANTS = """
@@ -35,21 +36,7 @@ ORDER BY g.first_seen_at, g.id"""
 def _user(row: dict[str, Any]) -> StoredUser | None:
     if row["user_pk"] is None:
         return None
-    return StoredUser(
-        id=int(row["user_pk"]),
-        connection_id=as_uuid(row["connection_id"]),
-        entra_id=row["entra_id"],
-        display_name=row["display_name"],
-        mail=row["mail"],
-        user_principal_name=row["user_principal_name"],
-        job_title=row["job_title"],
-        department=row["department"],
-        account_enabled=as_bool(row["account_enabled"]),
-        last_sign_in_at=as_datetime(row["last_sign_in_at"]),
-        last_successful_sign_in_at=as_datetime(row["last_successful_sign_in_at"]),
-        first_seen_at=as_datetime(row["user_first_seen_at"]),  # type: ignore[arg-type]
-        removed_at=as_datetime(row["removed_at"]),
-    )
+    return user_of(row, entra_id="entra_id", first_seen="user_first_seen_at")
 
 
 async def app_grants_by_app(
