@@ -154,7 +154,8 @@ CHURN = {
 LABELS = {
     "users": "users",
     "apps": "apps",
-    "assignments": "access",
+    "groups": "group members",
+    "assignments": "assignments",
     "grants": "grants",
     "sign_ins": "sign-ins",
 }

@@ -12,6 +12,8 @@ from sync_core.records import EntityReport, SyncReport
 from sync_core.sync.progress import ENTITIES
 
 COLUMNS = ("entity", "mode", "status", "pages", "fetched", "created", "updated", "removed")
+# Access through a group is a join, not rows: the groups pass counts memberships.
+ROW_LABELS = {"groups": "group members"}
 
 
 def entity_table(entities: dict[str, EntityReport], *, title: str | None = None) -> Table:
@@ -30,7 +32,7 @@ def entity_table(entities: dict[str, EntityReport], *, title: str | None = None)
     for name in ENTITIES:
         e = entities.get(name) or EntityReport(name=name)
         table.add_row(
-            name,
+            ROW_LABELS.get(name, name),
             e.mode.value if e.mode else "-",
             e.status.value,
             str(e.pages),

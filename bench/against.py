@@ -44,7 +44,9 @@ def churn_for(counts: dict[str, int]) -> model.Churn:
     return model.Churn(
         users=people + counts["users_changed"],
         apps=counts["apps_added"] + counts["apps_removed"],
-        grants=counts["consents_added"],
+        grants=sum(
+            counts.get(k, 0) for k in ("consents_added", "consents_revoked", "grants_changed")
+        ),
         changed_assigned_apps=counts["apps_added"],
         sign_ins=counts["signins_added"],
         groups_changed=people > 0,

@@ -24,6 +24,7 @@ import httpx
 from sync_core import mapping
 from sync_core.records import UpsertCounts
 from sync_core.store import access, inventory, signins
+from sync_core.store import groups as store_groups
 
 SCOPE = "https://graph.microsoft.com/.default"
 MAX_429_RETRIES = 50
@@ -145,24 +146,25 @@ async def _assignments(client: NaiveClient, *, connection_id: uuid.UUID, now: dt
                     connection_id=connection_id, assignments=rows, seen_at=now
                 )
             )
-        users: dict[str, str] = {}
-        for group_id, assignment_id in groups.items():
-            if group_id not in members:
-                members[group_id] = [
-                    raw["id"]
-                    async for items in client.pages(
-                        "group_members", f"groups/{group_id}/members?$select=id&$top=999"
-                    )
-                    for raw in items
-                    if raw.get("@odata.type", "#microsoft.graph.user") == "#microsoft.graph.user"
-                ]
-            for user in members[group_id]:
-                users.setdefault(user, assignment_id)
-        client.result.count(
-            await access.upsert_group_access(
-                connection_id=connection_id, app_entra_id=app_id, members=users, seen_at=now
+        for group_id in groups:
+            if group_id in members:
+                continue
+            members[group_id] = [
+                raw["id"]
+                async for items in client.pages(
+                    "group_members", f"groups/{group_id}/members?$select=id&$top=999"
+                )
+                for raw in items
+                if raw.get("@odata.type", "#microsoft.graph.user") == "#microsoft.graph.user"
+            ]
+            # Membership is stored once per group, as our store keeps it.
+            client.result.count(
+                await store_groups.upsert_members(
+                    connection_id=connection_id,
+                    members=[(group_id, user) for user in members[group_id]],
+                    seen_at=now,
+                )
             )
-        )
 
 
 async def _sign_ins(

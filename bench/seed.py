@@ -19,7 +19,7 @@ import asyncpg
 
 from sync_core import records
 from sync_core.insights import catalog
-from sync_core.store import access, connections, inventory, organizations, signins
+from sync_core.store import access, connections, groups, inventory, organizations, signins
 
 NOW = dt.datetime(2026, 11, 30, 12, 0, tzinfo=dt.UTC)
 TENANT = "11111111-2222-3333-4444-555555555555"
@@ -155,15 +155,12 @@ def make_access(
 async def expand_groups(
     conn: uuid.UUID, users: list[records.User], assignments: list[records.Assignment]
 ) -> int:
-    """Write group members as the sync does (one access row per member and app)."""
+    """Write the members of assigned groups as the sync does (one row per group and member)."""
     written = 0
-    for item in (a for a in assignments if a.principal_type == "Group"):
-        members = group_members(users, int(item.principal_entra_id.split("-")[1]))
-        await access.upsert_group_access(
-            connection_id=conn,
-            app_entra_id=item.app_entra_id,
-            members=dict.fromkeys(members, item.entra_id),
-            seen_at=NOW,
+    for group in sorted({a.principal_entra_id for a in assignments if a.principal_type == "Group"}):
+        members = group_members(users, int(group.split("-")[1]))
+        await groups.upsert_members(
+            connection_id=conn, members=[(group, m) for m in members], seen_at=NOW
         )
         written += len(members)
     return written

@@ -7,7 +7,7 @@ For each database, in one fresh store, each row kind is written twice (or three 
 batch by batch in alternation so every side sees the same table sizes and machine load:
 
 - ours: the store functions the sync calls (`inventory.upsert_users`, `upsert_apps`,
-  `access.upsert_group_access`, `access.upsert_grants`, `signins.add_sign_ins`), with the sync's
+  `groups.upsert_members`, `access.upsert_grants`, `signins.add_sign_ins`), with the sync's
   batch sizes (200 users or apps, 1,000 group members, 250 grants, 1,000 sign-ins);
 - raw executemany: the raw driver (aiosqlite or asyncpg, the drivers Tortoise uses) writing the
   same rows, as the same column values, with one prepared INSERT … ON CONFLICT per batch in one
@@ -47,7 +47,7 @@ from tortoise import connections
 from bench.harness.database import ADMIN_URL, database
 from bench.harness.machine import machine_info
 from sync_core import records
-from sync_core.store import access, inventory, models, organizations, signins
+from sync_core.store import access, groups, inventory, models, organizations, signins
 from sync_core.store.connections import add_connection
 from sync_core.store.db import open_store
 
@@ -119,6 +119,11 @@ ACCESS = Table(
     "app_access",
     ("connection_id", "app_entra_id", "principal_entra_id", "source", *ACCESS_VALUES, *SEEN),
     _updates("connection_id, app_entra_id, principal_entra_id, source", (*ACCESS_VALUES, *SEEN)),
+)
+MEMBERS = Table(
+    "group_member",
+    ("connection_id", "group_entra_id", "member_entra_id", *SEEN),
+    _updates("connection_id, group_entra_id, member_entra_id", SEEN),
 )
 GRANTS = Table(
     "permission_grant",
@@ -280,12 +285,9 @@ def app_rows(conn: object, apps: Sequence[records.App], at: dt.datetime) -> list
     ]
 
 
-def access_rows(conn: object, app: str, members: dict[str, str], at: dt.datetime) -> list[tuple]:
-    seen = _seen(models.AppAccess, at)
-    return [
-        (conn, app, user, "group_assignment", "User", assignment, None, None, *seen)
-        for user, assignment in members.items()
-    ]
+def member_rows(conn: object, group: str, members: dict[str, str], at: dt.datetime) -> list[tuple]:
+    seen = _seen(models.GroupMember, at)
+    return [(conn, group, user, *seen) for user in members]
 
 
 def grant_rows(conn: object, grants: Sequence[records.Grant], at: dt.datetime) -> list[tuple]:
@@ -367,7 +369,7 @@ class RawDriver:
         url = db["url"].replace("postgres://", "postgresql://", 1)
         raw = cls("postgres", await asyncpg.connect(url), copy=copy)
         if copy:
-            for table in (USERS, APPS, ACCESS, GRANTS, SIGN_INS):
+            for table in (USERS, APPS, ACCESS, MEMBERS, GRANTS, SIGN_INS):
                 await raw.conn.execute(
                     f"CREATE TEMP TABLE raw_{table.name} ON COMMIT DELETE ROWS AS "  # noqa: S608 - constant SQL
                     f"SELECT {', '.join(table.columns)} FROM {table.name} WITH NO DATA"
@@ -422,7 +424,7 @@ class Kind:
 def kinds(args: argparse.Namespace) -> list[Kind]:
     users = [make_users(args.users, seed=1, generation=g) for g in (0, 1)]
     apps = [make_apps(args.apps or max(args.users // 10, 1), seed=3, generation=g) for g in (0, 1)]
-    # Group access as the assignments pass writes it: per app, its group's members, 1,000 a call.
+    # Group membership as the groups pass writes it: per group, its members, 1,000 a call.
     apps_reached = max(args.access // max(args.users, 1), 1)
     members = [
         (app.entra_id, dict.fromkeys([u.entra_id for u in users[0]], f"{app.entra_id}-assignment"))
@@ -459,10 +461,10 @@ def kinds(args: argparse.Namespace) -> list[Kind]:
             label,
             slices,
             1,
-            lambda c, b: access.upsert_group_access(
-                connection_id=c, app_entra_id=b[0][0], members=b[0][1], seen_at=at
+            lambda c, b: groups.upsert_members(
+                connection_id=c, members=[(b[0][0], user) for user in b[0][1]], seen_at=at
             ),
-            lambda c, b: [(ACCESS, access_rows(c, b[0][0], b[0][1], at))],
+            lambda c, b: [(MEMBERS, member_rows(c, b[0][0], b[0][1], at))],
         )
 
     return [
@@ -470,8 +472,8 @@ def kinds(args: argparse.Namespace) -> list[Kind]:
         user_kind("users update", users[1], LATER),
         app_kind("apps insert", apps[0], NOW),
         app_kind("apps update", apps[1], LATER),
-        access_kind("access insert", NOW),
-        access_kind("access update", LATER),
+        access_kind("members insert", NOW),
+        access_kind("members update", LATER),
         Kind(
             "grants insert",
             grants,
@@ -602,7 +604,7 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument("--users", type=int, default=20_000)
     parser.add_argument("--apps", type=int, default=0, help="default: a tenth of --users")
-    parser.add_argument("--access", type=int, default=50_000, help="group-access rows")
+    parser.add_argument("--access", type=int, default=50_000, help="group membership rows")
     parser.add_argument("--grants", type=int, default=5_000)
     parser.add_argument("--signins", type=int, default=100_000)
     parser.add_argument(

@@ -42,9 +42,6 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tortoise.expressions import Subquery
-from tortoise.functions import Count
-
 from appventory.runtime import Runtime, open_runtime
 from bench import against, model
 from bench.harness.database import database, database_size
@@ -57,7 +54,7 @@ from sync_core import consent, records
 from sync_core.crypto import generate_key
 from sync_core.records import SyncReport
 from sync_core.settings import Settings
-from sync_core.store import models, organizations
+from sync_core.store import groups, models, organizations
 from sync_core.sync.service import request_sync
 
 RESULTS = Path(__file__).resolve().parent / "results" / "sync.json"
@@ -109,7 +106,8 @@ class Params:
         return CLIENT_REPORTS_PERIOD / self.time_scale
 
     def churn(self) -> dict[str, int]:
-        """≈1% churn: a third each of joiners, leavers and changes; apps; consents; sign-ins."""
+        """≈1% churn: a third each of joiners, leavers and changes; apps; consents given,
+        revoked and re-scoped; sign-ins."""
         share = self.churn_percent / 100
 
         def part(total: float, fraction: float) -> int:
@@ -119,9 +117,13 @@ class Params:
             "users_added": part(self.users, 1 / 3),
             "users_removed": part(self.users, 1 / 3),
             "users_changed": part(self.users, 1 / 3),
+            "members_added": part(self.users, 1 / 6),
+            "members_removed": part(self.users, 1 / 6),
             "apps_added": part(self.apps, 1 / 2),
             "apps_removed": part(self.apps, 1 / 2),
             "consents_added": part(self.users, 1 / 10),
+            "consents_revoked": part(self.users, 1 / 30),
+            "grants_changed": part(self.users, 1 / 30),
             "signins_added": part(self.users * self.signins_per_user_per_day, 1),
         }
 
@@ -421,20 +423,7 @@ async def assigned_users_mismatch(connection_id: uuid.UUID, truth: dict[str, Any
     Counted in the database, not in Python: this runs between the two syncs, and loading a few
     hundred thousand access rows here would raise the peak RSS the delta run is measured by.
     """
-    live_users = models.DirectoryUser.filter(connection_id=connection_id, removed_at=None)
-    rows = (
-        await models.AppAccess.filter(
-            connection_id=connection_id,
-            source__in=["assignment", "group_assignment"],
-            principal_type="User",
-            removed_at=None,
-            principal_entra_id__in=Subquery(live_users.values("entra_id")),
-        )
-        .annotate(n=Count("principal_entra_id", distinct=True))
-        .group_by("app_entra_id")
-        .values_list("app_entra_id", "n")
-    )
-    stored = {app: n for app, n in rows if n}
+    stored = await groups.assigned_user_counts(connection_id=connection_id)
     expected = {
         a["servicePrincipalId"]: a["assigned_users"]
         for a in truth["apps"]
@@ -893,6 +882,9 @@ async def _runs(
         "apps created": len(touched.get("apps_added", [])),
         "apps removed": len(touched.get("apps_removed", [])),
         "sign_ins created": len(touched.get("signins_added", [])),
+        "consents given": len(touched.get("consents_added", [])),
+        "consents revoked": len(touched.get("consents_revoked", [])),
+        "grants re-scoped": len(touched.get("grants_changed", [])),
     }
     full_estimate = real_time_estimate(full, params)
     delta_estimate = real_time_estimate(delta, params)

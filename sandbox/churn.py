@@ -1,11 +1,12 @@
-"""Tenant churn: people join, leave and change; apps come and go; consents and sign-ins."""
+"""Tenant churn: people join, leave and change; apps come and go; consents are given, revoked
+and re-scoped; sign-ins happen."""
 
 from __future__ import annotations
 
 import random
 from typing import Any
 
-from sandbox.access import Grant, object_key
+from sandbox.access import Grant, Group, object_key
 from sandbox.apps import App, AppKind, long_tail_entry, third_party_app
 from sandbox.catalog import BASE_SCOPES, SAAS_CATALOG
 from sandbox.directory import Tenant
@@ -16,11 +17,19 @@ CHURN_KINDS = (
     "users_added",
     "users_removed",
     "users_changed",
+    "members_added",
+    "members_removed",
     "apps_added",
     "apps_removed",
     "consents_added",
+    "consents_revoked",
+    "grants_changed",
     "signins_added",
 )
+MEMBERS = frozenset({"members"})
+GRANTS = "oauth2PermissionGrants"  # the change log's collection for grants (grants delta)
+# Scopes a consent can gain or lose when an app asks for more or an admin trims a grant.
+EXTRA_SCOPES = ("Calendars.Read", "Files.Read", "Mail.Read", "Contacts.Read", "Tasks.ReadWrite")
 
 
 def apply_churn(tenant: Tenant, *, now: float, **counts: int) -> dict[str, Any]:
@@ -35,9 +44,13 @@ def apply_churn(tenant: Tenant, *, now: float, **counts: int) -> dict[str, Any]:
         "users_added": _add_user,
         "users_removed": _remove_user,
         "users_changed": _change_user,
+        "members_added": _add_member,
+        "members_removed": _remove_member,
         "apps_added": _add_app,
         "apps_removed": _remove_app,
         "consents_added": _add_consent,
+        "consents_revoked": _revoke_grant,
+        "grants_changed": _change_grant,
         "signins_added": _add_sign_in,
     }
     touched: dict[str, list[str]] = {}
@@ -58,8 +71,24 @@ def _live_user(tenant: Tenant, rng: random.Random) -> int | None:
             return i
 
 
+def groups_of(tenant: Tenant, i: int) -> set[str]:
+    """The groups user i is a direct member of now."""
+    return {g.id for g in tenant.groups if tenant.is_member(g, i)}
+
+
+def _log_memberships(tenant: Tenant, i: int, before: set[str], *, now: float) -> None:
+    """Log the groups user i joined or left (the groups delta reports them as members@delta)."""
+    after = groups_of(tenant, i) if tenant.is_live_user(i) else set()
+    for group in sorted(after - before):
+        tenant.log_change("groups", group, MEMBERS, at=now, member=i)
+    for group in sorted(before - after):
+        tenant.log_change("groups", group, MEMBERS, at=now, deleted=True, member=i)
+
+
 def _add_user(tenant: Tenant, rng: random.Random, now: float) -> str:
-    return tenant.users.user_id(tenant.add_user(at=now))
+    i = tenant.add_user(at=now)
+    _log_memberships(tenant, i, set(), now=now)
+    return tenant.users.user_id(i)
 
 
 def _remove_user(tenant: Tenant, rng: random.Random, now: float) -> str | None:
@@ -67,8 +96,11 @@ def _remove_user(tenant: Tenant, rng: random.Random, now: float) -> str | None:
         return None
     i = _live_user(tenant, rng)
     assert i is not None
+    before = groups_of(tenant, i)
     tenant.removed_users[i] = now
     tenant.log_change("users", i, None, at=now, deleted=True)
+    # A deleted user leaves their groups (restoring them within 30 days would bring them back).
+    _log_memberships(tenant, i, before, now=now)
     return tenant.users.user_id(i)
 
 
@@ -95,9 +127,42 @@ def _change_user(tenant: Tenant, rng: random.Random, now: float) -> str | None:
         change = {"officeLocation": rng.choice(OFFICES).name}
     else:
         change = {"mobilePhone": f"+1 206 555 {rng.randrange(10_000):04d}"}
+    before = groups_of(tenant, i)
     tenant.user_changes.setdefault(i, {}).update(change)
     tenant.log_change("users", i, frozenset(change), at=now)
+    _log_memberships(tenant, i, before, now=now)  # a move changes department groups
     return tenant.users.user_id(i)
+
+
+def _ad_hoc_groups(tenant: Tenant) -> list[Group]:
+    """Groups people are put in and taken out of by hand (not department or everyone)."""
+    return [g for g in tenant.groups if g.department is None and g.share < 1.0]
+
+
+def _set_member(tenant: Tenant, rng: random.Random, now: float, *, member: bool) -> str | None:
+    """Add a live employee to a hand-run group they are not in, or take one out."""
+    groups = _ad_hoc_groups(tenant)
+    if not groups:
+        return None
+    for _ in range(1_000):
+        group = rng.choice(groups)
+        i = _live_user(tenant, rng)
+        if i is None:
+            return None
+        if tenant.users.is_guest(i) or tenant.is_member(group, i) == member:
+            continue
+        tenant.member_overrides[(group.id, i)] = member
+        tenant.log_change("groups", group.id, MEMBERS, at=now, deleted=not member, member=i)
+        return f"{group.id}:{tenant.users.user_id(i)}"
+    return None
+
+
+def _add_member(tenant: Tenant, rng: random.Random, now: float) -> str | None:
+    return _set_member(tenant, rng, now, member=True)
+
+
+def _remove_member(tenant: Tenant, rng: random.Random, now: float) -> str | None:
+    return _set_member(tenant, rng, now, member=False)
 
 
 def _add_app(tenant: Tenant, rng: random.Random, now: float) -> str:
@@ -151,6 +216,55 @@ def _add_consent(tenant: Tenant, rng: random.Random, now: float) -> str | None:
         scope,
     )
     tenant.grants.append(grant)
+    tenant.log_change(GRANTS, grant.id, None, at=now)
+    return grant.id
+
+
+def _live_grant(tenant: Tenant, rng: random.Random) -> Grant | None:
+    """A grant the listing shows (its client and its user, if any, still exist)."""
+
+    def live(g: Grant) -> bool:
+        return (
+            g.removed_at is None
+            and g.client.is_live
+            and (g.principal is None or tenant.is_live_user(g.principal))
+        )
+
+    for _ in range(1_000):  # most grants are live: a few draws find one
+        if not tenant.grants:
+            return None
+        grant = tenant.grants[rng.randrange(len(tenant.grants))]
+        if live(grant):
+            return grant
+    return next((g for g in tenant.grants if live(g)), None)
+
+
+def _revoke_grant(tenant: Tenant, rng: random.Random, now: float) -> str | None:
+    """A user withdraws a consent, or an admin removes a grant: the grant is deleted."""
+    grant = _live_grant(tenant, rng)
+    if grant is None:
+        return None
+    grant.removed_at = now
+    tenant.log_change(GRANTS, grant.id, None, at=now, deleted=True)
+    return grant.id
+
+
+def _change_grant(tenant: Tenant, rng: random.Random, now: float) -> str | None:
+    """The grant's scope grows by one extra scope, or loses one it had."""
+    grant = _live_grant(tenant, rng)
+    if grant is None:
+        return None
+    scopes = grant.scope.split()
+    held = [s for s in EXTRA_SCOPES if s in scopes]
+    if held and rng.random() < 0.5:
+        scopes.remove(rng.choice(held))
+    else:
+        missing = [s for s in EXTRA_SCOPES if s not in scopes]
+        if not missing:
+            return None
+        scopes.append(rng.choice(missing))
+    grant.scope = " ".join(scopes)
+    tenant.log_change(GRANTS, grant.id, frozenset({"scope"}), at=now)
     return grant.id
 
 

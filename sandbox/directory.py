@@ -47,6 +47,8 @@ class Change:
     fields: frozenset[str] | None  # None: the whole object (created)
     deleted: bool
     at: float
+    # "groups" only: the user index whose membership changed (`deleted`: they left the group).
+    member: int | None = None
 
 
 class Tenant:
@@ -68,6 +70,8 @@ class Tenant:
         self.removed_users: dict[int, float] = {}
         self.user_changes: dict[int, dict[str, Any]] = {}
         self.groups = build_groups(spec.seed, anchor)
+        # Membership churn, over the groups' rules: (group id, user index) -> member or not.
+        self.member_overrides: dict[tuple[str, int], bool] = {}
         self.apps: list[App] = []
         self.assignments: list[Assignment] = []
         self.grants: list[Grant] = []
@@ -306,7 +310,10 @@ class Tenant:
         return next((g for g in self.groups if g.id == group_id.lower()), None)
 
     def is_member(self, group: Group, i: int) -> bool:
-        """Group membership rule for user i."""
+        """Group membership rule for user i (churn may have added or removed them)."""
+        override = self.member_overrides.get((group.id, i))
+        if override is not None:
+            return override
         if self.users.department_index(i) is None:
             return False  # guests are in no internal group
         if group.department is not None:
@@ -325,10 +332,11 @@ class Tenant:
         *,
         at: float,
         deleted: bool = False,
+        member: int | None = None,
     ) -> None:
         """Append to the change log (delta reads it)."""
         seq = len(self.changes) + 1
-        self.changes.append(Change(seq, collection, key, fields, deleted, at))
+        self.changes.append(Change(seq, collection, key, fields, deleted, at, member))
 
     @property
     def seq(self) -> int:

@@ -12,6 +12,7 @@ BASE_COSTS = {
     "users": 2,
     "users/delta": 2,
     "oauth2PermissionGrants": 2,
+    "oauth2PermissionGrants/delta": 2,  # not in Microsoft's table: priced as the listing
     "servicePrincipals/appRoleAssignments": 2,
     "groups/members": 3,
     "groups/transitiveMembers": 5,

@@ -307,6 +307,8 @@ class SyncState:
     sign_in_activity_refreshed_at: dt.datetime | None
     last_sync_at: dt.datetime | None
     last_successful_sync_at: dt.datetime | None
+    groups_delta_link: str | None = None
+    grants_delta_link: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

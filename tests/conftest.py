@@ -31,7 +31,8 @@ TABLES = (
     "slack_seen_request, slack_sync_message, slack_oauth_state, slack_invite, slack_installation, "
     "app_figures, app_department_seats, department_figures, overlap_figures, "
     "app_stage_change, app_insight, "
-    "usage_daily, sign_in_event, permission_grant, app_access, application, directory_user, "
+    "usage_daily, sign_in_event, permission_grant, group_member, app_access, application, "
+    "directory_user, "
     "activity, sync_run, consent_request, slack_workspace, connection, api_token, organization"
 )
 

@@ -28,7 +28,8 @@ class Tracer:
         ("sync_core.store.inventory", "mark_removed"),
         ("sync_core.store.inventory", "mark_unseen_removed"),
         ("sync_core.store.inventory", "assignable_apps"),
-        ("sync_core.store.access", "group_assignments"),
+        ("sync_core.store.groups", "upsert_rows"),  # bound by name in groups.py
+        ("sync_core.store.groups", "remove_members"),
         ("sync_core.store.access", "remove_unseen_assignments"),
         ("sync_core.store.access", "remove_unseen_grants"),
         ("sync_core.store.access", "remove_for_apps"),

@@ -15,6 +15,7 @@ from sync_core.records import ActorType, EntityReport, EntityStatus, SyncStatus
 LABELS = {
     "users": "Users",
     "apps": "Apps",
+    "groups": "Group members",
     "assignments": "Assignments",
     "grants": "Consents",
     "sign_ins": "Sign-ins",

@@ -50,7 +50,7 @@ class DeltaFeed:
 
     def respond(self) -> dict[str, Any]:
         """The page for this request."""
-        self.call.caller.require(USERS if self.collection == "users" else APPLICATIONS)
+        self.call.caller.require(self.permission())
         current = self._round()
         body: dict[str, Any] = {"@odata.context": self.call.context_url(self.collection)}
         if current is None:  # $deltatoken=latest: no data, just a link for later
@@ -84,6 +84,10 @@ class DeltaFeed:
             body["@odata.deltaLink"] = self._link("delta", done)
         body["value"] = items
         return body
+
+    def permission(self) -> frozenset[str]:
+        """The application permissions that may read this collection."""
+        return USERS if self.collection == "users" else APPLICATIONS
 
     def _select(self) -> list[str] | None:
         select = resolve_select(

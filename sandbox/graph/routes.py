@@ -25,12 +25,15 @@ from sandbox.graph.errors import (
     json_response,
     unknown_segment,
 )
+from sandbox.graph.grants_delta import GrantsDeltaFeed
+from sandbox.graph.groups_delta import GroupsDeltaFeed
 from sandbox.graph.query import parse_query
 from sandbox.requestlog import mark_tenant
 from sandbox.state import SandboxState
 from sandbox.throttling import Verdict, request_cost
 
 log = logging.getLogger(__name__)
+DELTA = ("delta", "delta()")
 
 
 @dataclass
@@ -110,6 +113,8 @@ def _simple(call: GraphCall, segments: list[str]) -> Endpoint:
             if size == 1
             else (lambda: organization.get_organization(call, segments[1])),
         )
+    if head == "oauth2permissiongrants" and size == 2 and segments[1].lower() in DELTA:
+        return Endpoint("oauth2PermissionGrants/delta", GrantsDeltaFeed(call).respond)
     if head == "oauth2permissiongrants" and size <= 2:
         return Endpoint(
             "oauth2PermissionGrants",
@@ -117,6 +122,8 @@ def _simple(call: GraphCall, segments: list[str]) -> Endpoint:
             if size == 1
             else (lambda: applications.get_grant(call, segments[1])),
         )
+    if head == "groups" and size == 2 and segments[1].lower() in DELTA:
+        return Endpoint("groups/delta", GroupsDeltaFeed(call).respond)
     if head == "groups" and size <= 2:
         return Endpoint(
             "groups",

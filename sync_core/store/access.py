@@ -1,4 +1,8 @@
-"""Who can use which app: app role assignments and delegated permission grants."""
+"""Who can use which app: app role assignments and delegated permission grants.
+
+An assignment to a group is one row (principal_type 'Group'); the users it reaches are its
+group's members (`sync_core.store.groups`), joined where needed through the `group_access` view.
+"""
 
 from __future__ import annotations
 
@@ -47,54 +51,13 @@ async def upsert_assignments(
     )
 
 
-async def upsert_group_access(
-    *,
-    connection_id: uuid.UUID,
-    app_entra_id: str,
-    members: dict[str, str],
-    seen_at: dt.datetime,
-) -> records.UpsertCounts:
-    """Store users who reach an app through assigned groups: {user id: group assignment id}."""
-    rows = {
-        (app_entra_id, user, AccessSource.GROUP_ASSIGNMENT.value): {
-            "principal_type": "User",
-            "source_entra_id": assignment_id,
-            "app_role_id": None,
-            "granted_at": None,
-        }
-        for user, assignment_id in members.items()
-    }
-    return await upsert_rows(
-        models.AppAccess,
-        connection_id=connection_id,
-        keys=ACCESS_KEYS,
-        rows=rows,
-        update_fields=ACCESS_FIELDS,
-        seen_at=seen_at,
-    )
-
-
-async def group_assignments(*, connection_id: uuid.UUID) -> dict[str, dict[str, str]]:
-    """Live group assignments: {app Entra id: {group id: assignment id}}."""
-    rows = await models.AppAccess.filter(
-        connection_id=connection_id,
-        source=AccessSource.ASSIGNMENT,
-        principal_type="Group",
-        removed_at=None,
-    ).values_list("app_entra_id", "principal_entra_id", "source_entra_id")
-    result: dict[str, dict[str, str]] = {}
-    for app, group, assignment in rows:
-        result.setdefault(app, {})[group] = assignment
-    return result
-
-
 async def remove_unseen_assignments(
     *,
     connection_id: uuid.UUID,
     app_entra_ids: Iterable[str],
     refreshed_since: dt.datetime,
     removed_at: dt.datetime,
-    sources: Iterable[AccessSource] = (AccessSource.ASSIGNMENT, AccessSource.GROUP_ASSIGNMENT),
+    sources: Iterable[AccessSource] = (AccessSource.ASSIGNMENT,),
 ) -> int:
     """Soft-delete access of fully re-read apps that the re-read did not return."""
     ids = list(app_entra_ids)
@@ -174,6 +137,34 @@ async def remove_unseen_grants(
     return removed
 
 
+async def remove_grants(
+    *, connection_id: uuid.UUID, entra_ids: Sequence[str], at: dt.datetime
+) -> list[str]:
+    """Soft-delete grants a delta round reported as removed, with the consent rows they made;
+    returns the ids of those that were live (a removal can be reported twice)."""
+    if not entra_ids:
+        return []
+    live = await models.PermissionGrant.filter(
+        connection_id=connection_id, entra_id__in=list(entra_ids), removed_at=None
+    ).values_list("entra_id", "client_entra_id")
+    if not live:
+        return []
+    ids = [entra_id for entra_id, _ in live]
+    async with in_transaction():
+        await models.PermissionGrant.filter(connection_id=connection_id, entra_id__in=ids).update(
+            removed_at=at
+        )
+        # The clients narrow the lookup to the unique index (app, principal, source).
+        await models.AppAccess.filter(
+            connection_id=connection_id,
+            app_entra_id__in=list({client for _, client in live}),
+            source=AccessSource.CONSENT,
+            source_entra_id__in=ids,
+            removed_at=None,
+        ).update(removed_at=at)
+    return ids
+
+
 async def remove_for_apps(
     *, connection_id: uuid.UUID, app_entra_ids: Sequence[str], removed_at: dt.datetime
 ) -> None:
@@ -186,32 +177,4 @@ async def remove_for_apps(
     ).update(removed_at=removed_at)
     await models.PermissionGrant.filter(
         connection_id=connection_id, client_entra_id__in=ids, removed_at=None
-    ).update(removed_at=removed_at)
-
-
-async def group_access_users(*, connection_id: uuid.UUID, app_entra_id: str) -> set[str]:
-    """Users who currently reach an app through assigned groups."""
-    return set(
-        await models.AppAccess.filter(
-            connection_id=connection_id,
-            app_entra_id=app_entra_id,
-            source=AccessSource.GROUP_ASSIGNMENT,
-            removed_at=None,
-        ).values_list("principal_entra_id", flat=True)
-    )
-
-
-async def remove_group_access(
-    *, connection_id: uuid.UUID, app_entra_id: str, users: Iterable[str], removed_at: dt.datetime
-) -> int:
-    """Users who no longer reach an app through any assigned group."""
-    ids = list(users)
-    if not ids:
-        return 0
-    return await models.AppAccess.filter(
-        connection_id=connection_id,
-        app_entra_id=app_entra_id,
-        source=AccessSource.GROUP_ASSIGNMENT,
-        principal_entra_id__in=ids,
-        removed_at=None,
     ).update(removed_at=removed_at)

@@ -3,9 +3,9 @@
 For DataLoaders: two statements whatever the number of apps or the page size. The first
 resolves the apps within the caller's organization with their totals (counted by derive,
 `app_figures.access_users`); the second takes, for each app, the next users after the cursor
-straight from the `app_access` unique index (connection, app, user, source) in its own order,
-then their sources, user rows and last use. Replaces `app_access.app_users_pages`, which ranked
-every user of each app to cut a page.
+from the `app_access` unique index (connection, app, user, source) in its own order and from
+the app's group assignments joined to their groups' members (`group_access`), then their
+sources, user rows and last use.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from sync_core.records import AccessSource, StoredUser
-from sync_core.store.app_access import USER_SOURCES, AppUser
+from sync_core.store.app_access import STORED_SOURCES, AppUser
 from sync_core.store.insights.sql import (
     as_bool,
     as_date,
@@ -34,28 +34,45 @@ FROM application a
 JOIN connection c ON c.id = a.connection_id
 LEFT JOIN app_figures f ON f.application_id = a.id
 WHERE c.organization_id = ? AND a.id IN ({ids})"""
-# One app's next users after the cursor, in the index's order (a page's worth of index rows).
+# One app's next users after the cursor: from the access index in its own order (direct
+# assignments and consents), and from the app's group assignments joined to their members
+# (access through groups is not stored per user).
 NEXT = """SELECT * FROM (
-  SELECT CAST(? AS BIGINT) AS app, x.principal_entra_id FROM app_access x
-  JOIN directory_user u ON u.connection_id = x.connection_id AND u.entra_id = x.principal_entra_id
-  WHERE x.connection_id = ? AND x.app_entra_id = ? AND x.principal_type = 'User'
-    AND x.source IN ({sources}) AND x.removed_at IS NULL AND u.removed_at IS NULL {after}
-  GROUP BY x.principal_entra_id ORDER BY x.principal_entra_id LIMIT ?
+  SELECT CAST(? AS BIGINT) AS app, x.principal_entra_id FROM (
+    SELECT principal_entra_id FROM app_access
+    WHERE connection_id = ? AND app_entra_id = ? AND principal_type = 'User'
+      AND source IN ({sources}) AND removed_at IS NULL {after}
+    UNION
+    SELECT principal_entra_id FROM group_access
+    WHERE connection_id = ? AND app_entra_id = ? {after}
+  ) x
+  JOIN directory_user u ON u.connection_id = ? AND u.entra_id = x.principal_entra_id
+  WHERE u.removed_at IS NULL
+  ORDER BY x.principal_entra_id LIMIT ?
 ) p{n}"""
-ROWS = """WITH picked AS ({picked})
-SELECT p.app, p.principal_entra_id, x.source, u.id AS user_pk, u.connection_id, u.display_name,
+ROWS = """WITH picked AS ({picked}),
+held AS (
+  SELECT p.app, p.principal_entra_id, x.source FROM picked p
+  JOIN application a ON a.id = p.app
+  JOIN app_access x ON x.connection_id = a.connection_id AND x.app_entra_id = a.entra_id
+    AND x.principal_entra_id = p.principal_entra_id
+  WHERE x.principal_type = 'User' AND x.source IN ({sources}) AND x.removed_at IS NULL
+  UNION
+  SELECT p.app, p.principal_entra_id, x.source FROM picked p
+  JOIN application a ON a.id = p.app
+  JOIN group_access x ON x.connection_id = a.connection_id AND x.app_entra_id = a.entra_id
+    AND x.principal_entra_id = p.principal_entra_id
+)
+SELECT h.app, h.principal_entra_id, h.source, u.id AS user_pk, u.connection_id, u.display_name,
   u.mail, u.user_principal_name, u.job_title, u.department, u.account_enabled,
   u.last_sign_in_at, u.last_successful_sign_in_at, u.first_seen_at, u.removed_at,
   (SELECT MAX(d.day) FROM usage_daily d
    WHERE d.connection_id = a.connection_id AND d.app_id = a.app_id
-     AND d.user_entra_id = p.principal_entra_id AND d.successes > 0) AS last_used_on
-FROM picked p
-JOIN application a ON a.id = p.app
-JOIN app_access x ON x.connection_id = a.connection_id AND x.app_entra_id = a.entra_id
-  AND x.principal_entra_id = p.principal_entra_id
-JOIN directory_user u ON u.connection_id = a.connection_id AND u.entra_id = p.principal_entra_id
-WHERE x.principal_type = 'User' AND x.source IN ({sources}) AND x.removed_at IS NULL
-ORDER BY p.app, p.principal_entra_id"""
+     AND d.user_entra_id = h.principal_entra_id AND d.successes > 0) AS last_used_on
+FROM held h
+JOIN application a ON a.id = h.app
+JOIN directory_user u ON u.connection_id = a.connection_id AND u.entra_id = h.principal_entra_id
+ORDER BY h.app, h.principal_entra_id"""
 
 
 def user_of(row: dict[str, Any], *, entra_id: str, first_seen: str) -> StoredUser:
@@ -79,19 +96,15 @@ def user_of(row: dict[str, Any], *, entra_id: str, first_seen: str) -> StoredUse
 
 
 def _picked(apps: list[dict[str, Any]], first: int, after: tuple | None) -> tuple[str, list]:
-    sources = [s.value for s in USER_SOURCES]
+    sources = [s.value for s in STORED_SOURCES]
+    cursor = list(after[:1]) if after else []
     parts, params = [], []
     for n, app in enumerate(apps):
-        cut = "AND x.principal_entra_id > ?" if after else ""
+        cut = "AND principal_entra_id > ?" if after else ""
         parts.append(NEXT.format(sources=marks(sources), after=cut, n=n))
-        params += [
-            int(app["id"]),
-            app["connection_id"],
-            app["entra_id"],
-            *sources,
-            *(after[:1] if after else ()),
-            first + 1,
-        ]
+        conn, entra = app["connection_id"], app["entra_id"]
+        params += [int(app["id"]), conn, entra, *sources, *cursor, conn, entra, *cursor]
+        params += [conn, first + 1]
     return " UNION ALL ".join(parts), params
 
 
@@ -108,7 +121,7 @@ async def app_users_pages(
     if not apps:
         return pages
     picked, params = _picked(apps, first, after)
-    sources = [s.value for s in USER_SOURCES]
+    sources = [s.value for s in STORED_SOURCES]
     rows = await fetch(ROWS.format(picked=picked, sources=marks(sources)), [*params, *sources])
     found: dict[int, dict[str, AppUser]] = defaultdict(dict)
     for row in rows:

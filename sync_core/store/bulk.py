@@ -29,6 +29,8 @@ log = logging.getLogger("tortoise.db_client")
 MISSING = object()  # a value not given for one row of a column
 # Keys looked up per SELECT on SQLite: 3 key columns x 2,000 stays far below its 32,766 variables.
 LOOKUP_CHUNK = 2_000
+# Variables per SELECT when the lookup also carries the values to compare.
+SQLITE_VARIABLES = 30_000
 Converter = Callable[[Any], Any]
 
 
@@ -233,6 +235,60 @@ async def sqlite_existing(
     return found
 
 
+@dataclass(frozen=True)
+class Written:
+    """What an upsert did, by key tuple (of `keys`, as bound)."""
+
+    created: set[tuple]
+    # Rows that existed and differed in a compared column: a no-op refresh is not a change.
+    changed: set[tuple]
+
+
+def _by_kind(found: list[tuple], kind: str) -> set[tuple]:
+    return {tuple(row[1:]) for row in found if row[0] == kind}
+
+
+async def sqlite_lookup(
+    raw: Any,
+    model: type[Model],
+    *,
+    connection: Any,
+    keys: Sequence[str],
+    bound: list[tuple],
+    compare: Sequence[str],
+) -> tuple[set[tuple], set[tuple]]:
+    """(stored keys, stored keys whose compared columns differ from `bound`'s): SQLite.
+
+    The comparison runs in SQLite on values bound as the write binds them, so the stored format
+    (datetimes as text, booleans as integers, JSON as text) never has to be re-derived here.
+    """
+    s = shape(model)
+    cols = [s.column(k) for k in keys]
+    at = positions(model, names=[*keys, *compare])
+    width = len(at)
+    on = " AND ".join(f"t.{c} = v.column{i}" for i, c in enumerate(cols, 1))
+    new = {c: f"v.column{i}" for i, c in enumerate(compare, len(keys) + 1)}
+    differs = " OR ".join(f"t.{s.column(c)} IS NOT {new[c]}" for c in compare) or "0"
+    chunk = max(1, min(LOOKUP_CHUNK, SQLITE_VARIABLES // width))
+    found: set[tuple] = set()
+    changed: set[tuple] = set()
+    for start in range(0, len(bound), chunk):
+        part = bound[start : start + chunk]
+        values = ", ".join([f"({marks('sqlite', count=width)})"] * len(part))
+        sql = (
+            f"SELECT {', '.join(f't.{c}' for c in cols)}, {differs} FROM (VALUES {values}) AS v "  # noqa: S608 - names from the model
+            f"JOIN {s.table} AS t ON t.connection_id = ? AND {on}"
+        )
+        params = [row[i] for row in part for i in at]
+        params.append(connection)
+        log.debug("%s: %s", sql, params)
+        for *key, differ in await raw.execute_fetchall(sql, params):
+            found.add(tuple(key))
+            if differ:
+                changed.add(tuple(key))
+    return found, changed
+
+
 async def sqlite_write(raw: Any, *, sql: str, rows: list[tuple]) -> None:
     """One executemany (the caller's transaction is open)."""
     log.debug("%s: %s", sql, rows)
@@ -275,13 +331,19 @@ async def pg_stage(
     return name
 
 
-def pg_upsert_sql(model: type[Model], *, keys: Sequence[str], update: Sequence[str]) -> str:
-    """Staged rows upserted in their order, returning the keys of the rows it created.
+def pg_upsert_sql(
+    model: type[Model], *, keys: Sequence[str], update: Sequence[str], compare: Sequence[str]
+) -> str:
+    """Staged rows upserted in their order; returns ("c", *key) for each row it created and
+    ("u", *key) for each stored row whose `compare` columns it changed.
 
     New rows are inserted first (DO NOTHING), then the others update theirs (DO UPDATE): both
     find conflicts through the unique index itself, never through a plan the planner could turn
     into a scan of the whole table while its statistics lag a growing tenant. The staging table
     is emptied by the same statement (a nested transaction may stage again before the commit).
+    Every part of the statement sees the rows as they were before it, so `changed` compares the
+    stored values with the staged ones; it probes the unique index row by row (LATERAL … LIMIT 1)
+    for the same reason.
     """
     s = shape(model)
     stage = f"pg_temp.{stage_name(model)}"
@@ -295,8 +357,23 @@ def pg_upsert_sql(model: type[Model], *, keys: Sequence[str], update: Sequence[s
         f"updated AS (INSERT INTO {s.table} ({cols}) SELECT {cols} FROM {stage} AS s "
         f"WHERE NOT EXISTS (SELECT FROM created AS c WHERE {same}) ORDER BY n "
         f"{conflict_sql(model, target=target, update=update)}), "
+        f"changed AS ({_pg_changed_sql(model, keys=keys, compare=compare, stage=stage)}), "
         f"cleared AS (DELETE FROM {stage}) "
-        "SELECT * FROM created"
+        "SELECT 'c', * FROM created UNION ALL SELECT 'u', * FROM changed"
+    )
+
+
+def _pg_changed_sql(
+    model: type[Model], *, keys: Sequence[str], compare: Sequence[str], stage: str
+) -> str:
+    """The staged keys whose stored row differs in a compared column (NULL-safe)."""
+    s = shape(model)
+    same = " AND ".join(f"t.{s.column(k)} = s.{s.column(k)}" for k in keys)
+    differs = " OR ".join(f"t.{s.column(c)} IS DISTINCT FROM s.{s.column(c)}" for c in compare)
+    return (
+        f"SELECT {', '.join(f's.{s.column(k)}' for k in keys)} FROM {stage} AS s "  # noqa: S608 - names from the model
+        f"CROSS JOIN LATERAL (SELECT 1 FROM {s.table} AS t WHERE t.connection_id = s.connection_id "
+        f"AND {same} AND ({differs or 'FALSE'}) LIMIT 1) AS x"
     )
 
 
@@ -312,26 +389,29 @@ async def upsert(
     keys: Sequence[str],
     bound: list[tuple],
     update: Sequence[str],
-) -> set[tuple]:
+    compare: Sequence[str] = (),
+) -> Written:
     """Insert or update bound rows keyed by (connection, *keys) in the open transaction `conn`.
 
-    Returns the key tuples (of `keys`, as bound) of the rows this write created.
+    Returns the keys of the rows this write created, and of the stored rows whose `compare`
+    columns held other values than the ones written.
     """
     if not bound:
-        return set()
+        return Written(set(), set())
     key_of = key_getter(model, keys=keys)
     async with driver(conn) as raw:
         if conn.capabilities.dialect == "postgres":
             await pg_stage(raw, model=model, rows=bound)
-            return set(await pg_fetch(raw, sql=pg_upsert_sql(model, keys=keys, update=update)))
+            sql = pg_upsert_sql(model, keys=keys, update=update, compare=compare)
+            found = await pg_fetch(raw, sql=sql)
+            return Written(_by_kind(found, "c"), _by_kind(found, "u"))
         (at,) = positions(model, names=["connection_id"])
         connection = bound[0][at]  # common to the batch
-        wanted = list(map(key_of, bound))
-        existing = await sqlite_existing(
-            raw, model, connection=connection, keys=keys, wanted=wanted
+        existing, changed = await sqlite_lookup(
+            raw, model, connection=connection, keys=keys, bound=bound, compare=compare
         )
         conflict = conflict_sql(model, target=["connection_id", *keys], update=update)
         await sqlite_write(
             raw, sql=insert_sql(model, dialect="sqlite", conflict=conflict), rows=bound
         )
-        return set(wanted) - existing
+        return Written(set(map(key_of, bound)) - existing, changed)

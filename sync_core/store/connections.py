@@ -61,6 +61,8 @@ SYNC_STATE_FIELDS = frozenset(
     {
         "users_delta_link",
         "apps_delta_link",
+        "groups_delta_link",
+        "grants_delta_link",
         "sign_in_watermark",
         "assignments_refreshed_at",
         "sign_in_activity_refreshed_at",
@@ -90,6 +92,8 @@ async def sync_state(*, connection_id: uuid.UUID) -> records.SyncState:
         sign_in_activity_refreshed_at=row.sign_in_activity_refreshed_at,
         last_sync_at=row.last_sync_at,
         last_successful_sync_at=row.last_successful_sync_at,
+        groups_delta_link=row.groups_delta_link,
+        grants_delta_link=row.grants_delta_link,
     )
 
 

@@ -55,14 +55,20 @@ async def write_rows(
     common = {"connection_id": connection_id, "first_seen_at": seen_at}
     common |= {"last_seen_at": seen_at, "removed_at": None}
     bound = bulk.bind(model, given=bulk.keyed_columns(rows, keys=keys), common=common)
-    new = await bulk.upsert(
-        conn, model=model, keys=keys, bound=bound, update=[*update_fields, *SEEN_FIELDS]
+    written = await bulk.upsert(
+        conn,
+        model=model,
+        keys=keys,
+        bound=bound,
+        update=[*update_fields, *SEEN_FIELDS],
+        compare=[*update_fields, "removed_at"],
     )
     key_of = bulk.key_getter(model, keys=keys)
-    created = [key for key, row in zip(rows, bound, strict=True) if key_of(row) in new]
-    return records.UpsertCounts(
-        created=len(created), updated=len(rows) - len(created), created_keys=created
-    )
+    created = [key for key, row in zip(rows, bound, strict=True) if key_of(row) in written.created]
+    # Updated means a stored value changed (or a removed row came back), not merely seen again:
+    # a delta replaying an object, or a full round re-reading it, is no change to report.
+    updated = sum(key_of(row) in written.changed for row in bound)
+    return records.UpsertCounts(created=len(created), updated=updated, created_keys=created)
 
 
 async def upsert_rows(
@@ -77,7 +83,8 @@ async def upsert_rows(
     """Insert or update rows keyed by (connection, *keys), in one transaction.
 
     `rows` maps each key tuple to the other column values; a key seen twice is stored once.
-    New rows get first_seen_at; every row gets last_seen_at and loses removed_at.
+    New rows get first_seen_at; every row gets last_seen_at and loses removed_at. Counts
+    as updated only the rows whose `update_fields` changed, or that were removed.
     """
     if not rows:
         return records.UpsertCounts()

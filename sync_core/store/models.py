@@ -61,6 +61,8 @@ class Connection(Model):
     has_sign_in_data = fields.BooleanField(default=False)
     users_delta_link = fields.TextField(null=True)
     apps_delta_link = fields.TextField(null=True)
+    groups_delta_link = fields.TextField(null=True)
+    grants_delta_link = fields.TextField(null=True)
     sign_in_watermark = fields.DatetimeField(null=True)
     # Assignments and signInActivity have no delta: they are refreshed in full when stale.
     assignments_refreshed_at = fields.DatetimeField(null=True)
@@ -251,6 +253,29 @@ class AppAccess(Model):
         table = "app_access"
         unique_together = (("connection", "app_entra_id", "principal_entra_id", "source"),)
         indexes = (("connection_id", "principal_entra_id"),)
+
+
+class GroupMember(Model):
+    """A direct member user of a group, from the groups delta.
+
+    Stored once per group, not per app the group is assigned to: who reaches an app through a
+    group is the group's assignment joined to these rows (the `group_access` view).
+    """
+
+    id = fields.BigIntField(primary_key=True)
+    connection = fields.ForeignKeyField(
+        "appventory.Connection", related_name="group_members", on_delete=fields.CASCADE
+    )
+    group_entra_id = fields.CharField(max_length=ENTRA_ID)
+    member_entra_id = fields.CharField(max_length=ENTRA_ID)
+    first_seen_at = fields.DatetimeField()
+    last_seen_at = fields.DatetimeField()
+    removed_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "group_member"
+        unique_together = (("connection", "group_entra_id", "member_entra_id"),)
+        indexes = (("connection_id", "member_entra_id"),)
 
 
 class PermissionGrant(Model):

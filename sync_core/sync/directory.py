@@ -1,4 +1,9 @@
-"""Users and apps through delta rounds, and the grants listing: one shape, three uses."""
+"""Users, apps and delegated grants: delta rounds between complete rounds, one shape for all.
+
+Users and apps start over with a full delta round. Grants start over with the plain listing
+(999 a page, where a delta page holds a couple of hundred) and a deltaLink taken with
+`$deltatoken=latest` just before it: the listing is the state, the link the changes since.
+"""
 
 from __future__ import annotations
 
@@ -34,6 +39,9 @@ class Collection:
     record_arg: str
     delta_field: str | None  # the Connection field holding the deltaLink, None: no delta
     subject: str
+    # Listed in full rather than read by a full delta round: the delta function's path, for
+    # the `$deltatoken=latest` link asked before the listing.
+    latest_path: str | None = None
 
 
 USERS = Collection(
@@ -66,9 +74,11 @@ GRANTS = Collection(
     mapping.grant,
     access.upsert_grants,
     "grants",
-    None,
+    "grants_delta_link",
     "grant",
+    latest_path="oauth2PermissionGrants/delta",
 )
+LATEST = "latest_link"  # checkpoint key: the deltaLink a listed round stores when complete
 
 
 def _start(ctx: PassContext, coll: Collection) -> tuple[str, dict | None, SyncMode, dt.datetime]:
@@ -81,7 +91,7 @@ def _start(ctx: PassContext, coll: Collection) -> tuple[str, dict | None, SyncMo
     if link and not ctx.full and not saved.get("force_full"):
         return link, None, SyncMode.DELTA, ctx.now
     params = {"$select": coll.select}
-    if coll.delta_field is None:
+    if coll.latest_path is not None:
         params["$top"] = "999"
     return coll.path, params, SyncMode.FULL, ctx.now
 
@@ -93,6 +103,8 @@ async def sync_collection(ctx: PassContext, coll: Collection) -> None:
     ctx.progress.start(coll.entity, mode)
     ctx.progress.mark(coll.entity, "mode", mode.value)
     ctx.progress.mark(coll.entity, "round_started", started.isoformat())
+    if mode is SyncMode.FULL and coll.latest_path and not resumed:
+        ctx.progress.mark(coll.entity, LATEST, await _latest_link(ctx, coll))
     try:
         delta_link = await _follow(ctx, coll, url, params)
     except DeltaExpired:
@@ -111,6 +123,18 @@ async def sync_collection(ctx: PassContext, coll: Collection) -> None:
 async def _restart(ctx: PassContext, coll: Collection, *, force_full: bool) -> None:
     ctx.progress.checkpoint[coll.entity] = {"force_full": True} if force_full else {}
     await sync_collection(ctx, coll)
+
+
+async def _latest_link(ctx: PassContext, coll: Collection) -> str | None:
+    """A deltaLink for changes from now on, asked before the listing starts: a change made
+    while the listing runs then comes again in the next delta (merging is idempotent) rather
+    than falling between the two (docs/graph.md#delta)."""
+    assert coll.latest_path is not None
+    params = {"$select": coll.select, "$deltatoken": "latest"}
+    async for page in ctx.graph.pages(coll.latest_path, params=params):
+        if page.delta_link:
+            return page.delta_link
+    return None
 
 
 async def _follow(ctx: PassContext, coll: Collection, url: str, params: dict | None) -> str | None:
@@ -134,9 +158,14 @@ async def _write_page(ctx: PassContext, coll: Collection, page: Page) -> None:
         )
         counts = _sum(counts, done)
         await pause()
-    removed = await inventory.mark_removed(
-        coll.model, connection_id=ctx.connection_id, entra_ids=removed_ids, at=ctx.now
-    )
+    if coll is GRANTS:
+        removed = await access.remove_grants(
+            connection_id=ctx.connection_id, entra_ids=removed_ids, at=ctx.now
+        )
+    else:
+        removed = await inventory.mark_removed(
+            coll.model, connection_id=ctx.connection_id, entra_ids=removed_ids, at=ctx.now
+        )
     if coll is APPS:
         await access.remove_for_apps(
             connection_id=ctx.connection_id, app_entra_ids=removed, removed_at=ctx.now
@@ -200,6 +229,7 @@ async def _complete(
     """A round finished: apply a full round's removals, keep the deltaLink, clear the checkpoint."""
     if mode is SyncMode.FULL:
         await _remove_unseen(ctx, coll, started)
+    delta_link = delta_link or ctx.progress.state(coll.entity).get(LATEST)
     if coll.delta_field and delta_link:
         await connections.update(connection_id=ctx.connection_id, **{coll.delta_field: delta_link})
     ctx.progress.checkpoint[coll.entity] = {"done": True}

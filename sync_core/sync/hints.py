@@ -16,8 +16,9 @@ from sync_core.graph import errors
 PERMISSIONS = {
     "users": ("User.Read.All",),
     "apps": ("Application.Read.All",),
-    # The members of assigned groups need Directory.Read.All (or GroupMember.Read.All).
-    "assignments": ("Application.Read.All", "Directory.Read.All"),
+    "assignments": ("Application.Read.All",),
+    # Group members need Directory.Read.All (or GroupMember.Read.All).
+    "groups": ("Directory.Read.All",),
     "grants": ("Directory.Read.All",),
     "sign_ins": ("AuditLog.Read.All", "Directory.Read.All"),
     "sign_in_activity": ("AuditLog.Read.All",),

@@ -13,6 +13,7 @@ from sync_core.sync import hints
 from sync_core.sync.assignments import sync_assignments
 from sync_core.sync.context import PassContext
 from sync_core.sync.directory import APPS, GRANTS, USERS, sync_collection
+from sync_core.sync.groups import sync_groups
 from sync_core.sync.signins import sync_sign_in_activity, sync_sign_ins
 
 log = logging.getLogger(__name__)
@@ -97,11 +98,11 @@ async def run_passes(ctx: PassContext) -> None:
 
         async def apps_then_assignments() -> None:
             await guard(ctx, "apps", lambda: sync_collection(ctx, APPS))
-            # Assignments need this run's apps, and its joiners and leavers (group members).
-            await asyncio.shield(users)
             await guard(ctx, "assignments", lambda: _assignments_unless_apps_failed(ctx))
 
         group.create_task(apps_then_assignments())
+        # Membership is its own delta feed: access through groups is joined at read time.
+        group.create_task(guard(ctx, "groups", lambda: sync_groups(ctx)))
         group.create_task(guard(ctx, "grants", lambda: sync_collection(ctx, GRANTS)))
         sign_ins = group.create_task(guard(ctx, "sign_ins", lambda: sync_sign_ins(ctx)))
         sign_ins.add_done_callback(lambda _: ctx.licence_known.set())

@@ -14,7 +14,15 @@ from sync_core.records import EntityReport, EntityStatus, SyncMode
 from sync_core.store import activity, runs
 from sync_core.store.activity import NewActivity
 
-ENTITIES = ("users", "apps", "assignments", "grants", "sign_ins", "sign_in_activity")
+ENTITIES = (
+    "users",
+    "apps",
+    "groups",
+    "assignments",
+    "grants",
+    "sign_ins",
+    "sign_in_activity",
+)
 Clock = Callable[[], dt.datetime]
 # Called with the run's current entity reports after each change (the CLI draws them).
 Observer = Callable[[dict[str, EntityReport]], None]

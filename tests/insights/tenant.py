@@ -26,7 +26,15 @@ import itertools
 from dataclasses import dataclass
 
 from sync_core import insights, records
-from sync_core.store import access, connections, inventory, models, organizations, signins
+from sync_core.store import (
+    access,
+    connections,
+    groups,
+    inventory,
+    models,
+    organizations,
+    signins,
+)
 
 NOW = dt.datetime(2026, 11, 30, 12, 0, tzinfo=dt.UTC)
 TENANT = "11111111-2222-3333-4444-555555555555"
@@ -188,14 +196,11 @@ async def resync(conn_id, *, seen_at: dt.datetime = NOW, everyone: bool = False)
     await inventory.upsert_apps(connection_id=conn_id, apps=apps, seen_at=seen_at)
     await access.upsert_assignments(connection_id=conn_id, assignments=ASSIGNMENTS, seen_at=seen_at)
     await access.upsert_grants(connection_id=conn_id, grants=GRANTS, seen_at=seen_at)
-    for group in (a for a in ASSIGNMENTS if a.principal_type == "Group"):
-        members = GROUP_MEMBERS.get(group.principal_entra_id, ())
-        await access.upsert_group_access(
-            connection_id=conn_id,
-            app_entra_id=group.app_entra_id,
-            members={user: group.entra_id for user in members},
-            seen_at=seen_at,
-        )
+    await groups.upsert_members(
+        connection_id=conn_id,
+        members=[(g, user) for g, users in GROUP_MEMBERS.items() for user in users],
+        seen_at=seen_at,
+    )
 
 
 async def build(name: str = "Acme", tenant_id: str = TENANT) -> Tenant:

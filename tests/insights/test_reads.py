@@ -12,7 +12,7 @@ from sync_core import insights, records
 from sync_core.insights import Thresholds
 from sync_core.insights.records import AppOrigin, AppStatus, Money, ProblemKind, ShadowReason
 from sync_core.records import ActorType
-from sync_core.store import access, models, signins
+from sync_core.store import access, groups, models, signins
 from tests.insights import tenant as t
 from tests.insights.tenant import NOW
 
@@ -192,19 +192,14 @@ async def test_license_waste_and_seat_costs(store):
     await insights.set_seat_cost(
         organization_id=org, app_id=portal, amount="12.50", currency="eur", actor=ALICE
     )
-    # Fay was given HR Portal last week, Cy joined the Sales group (Team Board) today: both
-    # too new to call their seats unused.
+    # Fay was given HR Portal last week, Cy joined the Sales group (Team Board, Zoom) today:
+    # both too new to call their seats unused.
     await access.upsert_assignments(
         connection_id=conn,
         assignments=[t.assignment("HR Portal", "u-fay", days=7)],
         seen_at=NOW,
     )
-    await access.upsert_group_access(
-        connection_id=conn,
-        app_entra_id="sp-team-board",
-        members=dict.fromkeys(("u-ada", "u-bo", "u-cy"), "as-team-board-g-sales"),
-        seen_at=NOW,
-    )
+    await groups.upsert_members(connection_id=conn, members=[("g-sales", "u-cy")], seen_at=NOW)
     await tenant.refresh()
     found = await insights.license_waste(organization_id=org, now=NOW)
     rows = {
@@ -215,7 +210,8 @@ async def test_license_waste_and_seat_costs(store):
         "Legacy Wiki": (2, 1, 1, 0),  # Cy used it 45 days ago, Di never
         "Ghost App": (1, 0, 1, 0),  # Di is disabled but still holds a seat; Ed is gone
         "Old CRM": (1, 0, 1, 0),  # failed sign-ins are no use
-        "Zoom": (2, 1, 1, 0),  # Bo reaches it through the Sales group and never used it
+        # Bo reaches it through the Sales group and never used it; Cy, new in the group, did.
+        "Zoom": (3, 2, 1, 0),
         "Team Board": (3, 1, 1, 1),
     }
     assert found[0].app.name == "HR Portal"  # the only one with a cost comes first

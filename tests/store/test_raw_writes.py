@@ -16,7 +16,15 @@ from tortoise.transactions import in_transaction
 
 from sync_core import records
 from sync_core.records import AccessSource
-from sync_core.store import access, connections, inventory, models, organizations, signins
+from sync_core.store import (
+    access,
+    connections,
+    groups,
+    inventory,
+    models,
+    organizations,
+    signins,
+)
 
 T0 = dt.datetime(2026, 11, 1, 9, 0, tzinfo=dt.UTC)
 T1 = T0 + dt.timedelta(hours=1)
@@ -26,6 +34,7 @@ KEYS = {
     models.Application: ("entra_id",),
     models.PermissionGrant: ("entra_id",),
     models.AppAccess: ("app_entra_id", "principal_entra_id", "source"),
+    models.GroupMember: ("group_entra_id", "member_entra_id"),
     models.SignInEvent: ("entra_id",),
     models.UsageDaily: ("app_id", "user_entra_id", "day"),
 }
@@ -221,6 +230,7 @@ SIGN_INS = [
     _sign_in("s-4", T0, app_id=None, user_entra_id=None, resource_id="graph"),
     _sign_in("s-1", T0, city="Lyon"),  # a duplicate within the batch: the last one is kept
 ]
+MEMBERS = [("g-2", "u-2"), ("g-2", "u-3")]
 LATER_SIGN_INS = [_sign_in("s-2", T0), _sign_in("s-5", T1), _sign_in("s-6", T1, error_code=1)]
 
 
@@ -238,12 +248,7 @@ async def _write_ours(connection_id: Any) -> list[Any]:
             )
         )
         said.append(
-            await access.upsert_group_access(
-                connection_id=connection_id,
-                app_entra_id="sp-1",
-                members={"u-2": "as-2", "u-3": "as-2"},
-                seen_at=at,
-            )
+            await groups.upsert_members(connection_id=connection_id, members=MEMBERS, seen_at=at)
         )
         said.append(
             await access.upsert_grants(connection_id=connection_id, grants=GRANTS, seen_at=at)
@@ -273,15 +278,7 @@ async def _write_orm(connection_id: Any) -> None:
             }
             for a in ASSIGNMENTS
         }
-        grouped = {
-            ("sp-1", user, AccessSource.GROUP_ASSIGNMENT.value): {
-                "principal_type": "User",
-                "source_entra_id": "as-2",
-                "app_role_id": None,
-                "granted_at": None,
-            }
-            for user in ("u-2", "u-3")
-        }
+        members: dict[tuple, dict] = {pair: {} for pair in MEMBERS}
         consents = {
             ("sp-2", "u-2", AccessSource.CONSENT.value): {
                 "principal_type": "User",
@@ -300,10 +297,10 @@ async def _write_orm(connection_id: Any) -> None:
             }
             for g in GRANTS
         }
-        for rows in (assigned, grouped):
-            await _orm_upsert(
-                models.AppAccess, connection_id, access.ACCESS_KEYS, rows, access.ACCESS_FIELDS, at
-            )
+        await _orm_upsert(
+            models.AppAccess, connection_id, access.ACCESS_KEYS, assigned, access.ACCESS_FIELDS, at
+        )
+        await _orm_upsert(models.GroupMember, connection_id, groups.MEMBER_KEYS, members, (), at)
         await _orm_upsert(
             models.PermissionGrant, connection_id, ("entra_id",), grants, access.GRANT_FIELDS, at
         )
@@ -331,7 +328,8 @@ async def test_raw_writes_store_exactly_what_the_orm_stored(store):
     assert [apps, assigned, grouped, grants] == [records.UpsertCounts(2, 0)] * 4
     moved = said[5]
     assert (moved, moved.created_keys) == (records.UpsertCounts(1, 2), [("u-4",)])
-    assert said[6:10] == [records.UpsertCounts(0, 1)] + [records.UpsertCounts(0, 2)] * 3
+    # Written again with the values they hold: seen, not updated.
+    assert said[6:10] == [records.UpsertCounts(0, 0)] * 4
     assert said[10:] == [["s-1", "s-2", "s-3", "s-4"], ["s-5", "s-6"]]
     usage = await _stored(models.UsageDaily, ours.id)
     assert sum(r["successes"] + r["failures"] for r in usage) == 5  # all but s-4 (no app, user)
@@ -432,6 +430,6 @@ async def test_a_batch_failing_part_way_leaves_the_store_as_it_was(store):
 
     # The next batch goes through (nothing half-done is left on the connection).
     counts = await inventory.upsert_users(connection_id=conn.id, users=users, seen_at=T1)
-    assert counts == records.UpsertCounts(created=2, updated=3)
+    assert counts == records.UpsertCounts(created=2, updated=0)  # MOVED is stored already
     new = await signins.add_sign_ins(connection_id=conn.id, events=events)
     assert [e.entra_id for e in new] == ["s-7", "s-8"]

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 
 from sync_core import records
 from sync_core.records import AppStage
-from sync_core.store import connections, inventory, models, organizations
+from sync_core.store import access, connections, inventory, models, organizations
 
 T0 = dt.datetime(2026, 11, 1, 9, 0, tzinfo=dt.UTC)
 T1 = T0 + dt.timedelta(hours=1)
@@ -190,3 +191,77 @@ async def test_upserted_rows_read_back_equal_and_datetimes_still_filter_and_sort
     await inventory.upsert_apps(connection_id=conn.id, apps=[app], seen_at=T0)
     row = await models.Application.get(entra_id="sp-1")
     assert (row.tags, row.stage, row.seat_cost_amount) == (["x"], None, None)
+
+
+async def test_updated_counts_only_rows_whose_stored_values_changed(store):
+    """A row written again with the values it holds is seen, not updated; every column type
+    (text, null, boolean, datetime with an offset, JSON) compares equal to itself."""
+    _, conn = await _connection()
+    born = dt.datetime(2020, 5, 17, 8, 30, 15, 123456, tzinfo=PARIS)
+    users = [
+        records.User(entra_id="u-1", display_name="Ada", account_enabled=True, created_at=born),
+        records.User(entra_id="u-2", display_name=None, account_enabled=None, created_at=None),
+        records.User(entra_id="u-3", display_name="Cy", department="Sales"),
+    ]
+    apps = [records.App(entra_id="sp-1", app_id="a-1", display_name="Zoom", tags=("x", "y"))]
+    await inventory.upsert_users(connection_id=conn.id, users=users, seen_at=T0)
+    await inventory.upsert_apps(connection_id=conn.id, apps=apps, seen_at=T0)
+
+    again = await inventory.upsert_users(connection_id=conn.id, users=users, seen_at=T1)
+    assert again == records.UpsertCounts(created=0, updated=0)
+    assert (await inventory.upsert_apps(connection_id=conn.id, apps=apps, seen_at=T1)).updated == 0
+    row = await models.DirectoryUser.get(connection_id=conn.id, entra_id="u-1")
+    assert row.last_seen_at == T1  # seen again all the same
+
+    moved = [users[0], users[1], records.User(entra_id="u-3", display_name="Cy", department=None)]
+    counts = await inventory.upsert_users(connection_id=conn.id, users=moved, seen_at=T1)
+    assert counts == records.UpsertCounts(created=0, updated=1)
+    retagged = [records.App(entra_id="sp-1", app_id="a-1", display_name="Zoom", tags=("x",))]
+    counts = await inventory.upsert_apps(connection_id=conn.id, apps=retagged, seen_at=T1)
+    assert counts.updated == 1
+
+
+async def test_a_removed_row_seen_again_counts_as_updated(store):
+    _, conn = await _connection()
+    user = records.User(entra_id="u-1", display_name="Ada")
+    await inventory.upsert_users(connection_id=conn.id, users=[user], seen_at=T0)
+    await inventory.mark_removed(
+        models.DirectoryUser, connection_id=conn.id, entra_ids=["u-1"], at=T1
+    )
+    counts = await inventory.upsert_users(connection_id=conn.id, users=[user], seen_at=T1)
+    assert counts == records.UpsertCounts(created=0, updated=1)
+
+
+async def test_grant_counts_and_removal_take_the_consent_along(store):
+    _, conn = await _connection()
+    grants = [
+        records.Grant(
+            entra_id="gr-1",
+            client_entra_id="sp-1",
+            resource_entra_id="graph",
+            consent_type="Principal",
+            principal_entra_id="u-1",
+            scopes=("User.Read",),
+        ),
+        records.Grant(
+            entra_id="gr-2",
+            client_entra_id="sp-2",
+            resource_entra_id="graph",
+            consent_type="AllPrincipals",
+            principal_entra_id=None,
+            scopes=("User.Read", "Mail.Read"),
+        ),
+    ]
+    first = await access.upsert_grants(connection_id=conn.id, grants=grants, seen_at=T0)
+    assert (first.created, first.updated) == (2, 0)
+    same = await access.upsert_grants(connection_id=conn.id, grants=grants, seen_at=T1)
+    assert (same.created, same.updated) == (0, 0)
+    rescoped = [grants[0], dataclasses.replace(grants[1], scopes=("User.Read",))]
+    counts = await access.upsert_grants(connection_id=conn.id, grants=rescoped, seen_at=T1)
+    assert (counts.created, counts.updated) == (0, 1)
+
+    removed = await access.remove_grants(connection_id=conn.id, entra_ids=["gr-1", "gr-9"], at=T1)
+    assert removed == ["gr-1"]
+    assert await access.remove_grants(connection_id=conn.id, entra_ids=["gr-1"], at=T1) == []
+    live = models.AppAccess.filter(connection_id=conn.id, removed_at=None)
+    assert await live.count() == 0  # the consent row went with its grant

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sync_core.app_facts import AppFacts, Window
-from sync_core.store.insights.sql import as_datetime, per_app
+from sync_core.store.insights.sql import NOT_ASSIGNED, as_datetime, per_app
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,17 +52,13 @@ SELECT connection_id, app_id, user_entra_id, user_name FROM (
   FROM usage_daily d
   JOIN application a
     ON a.connection_id = d.connection_id AND a.app_id = d.app_id AND a.removed_at IS NULL
-  LEFT JOIN app_access x
-    ON x.connection_id = d.connection_id AND x.app_entra_id = a.entra_id
-    AND x.principal_entra_id = d.user_entra_id
-    AND x.source IN ('assignment', 'group_assignment') AND x.removed_at IS NULL
   LEFT JOIN directory_user u
     ON u.connection_id = d.connection_id AND u.entra_id = d.user_entra_id
-  WHERE d.day >= ? AND d.day <= ? AND d.successes > 0 AND x.id IS NULL
+  WHERE d.day >= ? AND d.day <= ? AND d.successes > 0
     AND u.removed_at IS NULL
-    AND d.connection_id IN ({connections}) {apps}
+    AND d.connection_id IN ({connections}) {apps}{not_assigned}
   GROUP BY d.connection_id, d.app_id, d.user_entra_id
-) ranked WHERE nth <= ?"""
+) ranked WHERE nth <= ?""".replace("{not_assigned}", NOT_ASSIGNED)
 
 FAILURES = """
 SELECT e.connection_id, e.app_id, e.error_code, MAX(e.failure_reason) AS reason,

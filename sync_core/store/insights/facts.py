@@ -18,6 +18,7 @@ from typing import Any
 from sync_core.app_facts import AppFacts, Window
 from sync_core.records import AppStage
 from sync_core.store.insights.sql import (
+    NOT_ASSIGNED,
     as_bool,
     as_date,
     as_datetime,
@@ -39,8 +40,9 @@ JOIN connection c ON c.id = a.connection_id
 LEFT JOIN app_insight i ON i.application_id = a.id
 WHERE c.organization_id = ? AND COALESCE(a.principal_type, '') <> 'ManagedIdentity'"""
 
-# Users reach an app by direct assignment, through an assigned group (rows the sync expands
-# from group membership, source 'group_assignment'), or by consenting themselves.
+# Users reach an app by direct assignment, through an assigned group (the `group_access`
+# view: the group's assignment joined to its members, source 'group_assignment'), or by
+# consenting themselves. The tenant filters below reach both arms (pushed down).
 ACCESS = """
 SELECT x.connection_id, x.app_entra_id AS entra_id,
   COUNT(DISTINCT CASE WHEN x.source IN ('assignment', 'group_assignment')
@@ -61,10 +63,16 @@ SELECT x.connection_id, x.app_entra_id AS entra_id,
         AND x.source IN ('assignment', 'group_assignment', 'consent')
         AND u.id IS NOT NULL AND u.removed_at IS NULL
         THEN x.principal_entra_id END) AS access_users
-FROM app_access x
+FROM (
+  SELECT connection_id, app_entra_id, principal_entra_id, principal_type, source
+  FROM app_access WHERE removed_at IS NULL
+  UNION ALL
+  SELECT connection_id, app_entra_id, principal_entra_id, principal_type, source
+  FROM group_access
+) x
 LEFT JOIN directory_user u
   ON u.connection_id = x.connection_id AND u.entra_id = x.principal_entra_id
-WHERE x.removed_at IS NULL AND x.connection_id IN ({connections}) {apps}
+WHERE x.connection_id IN ({connections}) {apps}
 GROUP BY x.connection_id, x.app_entra_id"""
 
 ADMIN_CONSENTS = """
@@ -90,15 +98,11 @@ SELECT d.connection_id, d.app_id, COUNT(DISTINCT d.user_entra_id) AS unassigned_
 FROM usage_daily d
 JOIN application a
   ON a.connection_id = d.connection_id AND a.app_id = d.app_id AND a.removed_at IS NULL
-LEFT JOIN app_access x
-  ON x.connection_id = d.connection_id AND x.app_entra_id = a.entra_id
-  AND x.principal_entra_id = d.user_entra_id
-  AND x.source IN ('assignment', 'group_assignment') AND x.removed_at IS NULL
 LEFT JOIN directory_user u
   ON u.connection_id = d.connection_id AND u.entra_id = d.user_entra_id
-WHERE d.day >= ? AND d.day <= ? AND d.successes > 0 AND x.id IS NULL AND u.removed_at IS NULL
-  AND d.connection_id IN ({connections}) {apps}
-GROUP BY d.connection_id, d.app_id"""
+WHERE d.day >= ? AND d.day <= ? AND d.successes > 0 AND u.removed_at IS NULL
+  AND d.connection_id IN ({connections}) {apps}{not_assigned}
+GROUP BY d.connection_id, d.app_id""".replace("{not_assigned}", NOT_ASSIGNED)
 
 LAST_USE = """
 SELECT e.connection_id, e.app_id, MAX(e.occurred_at) AS last_used_at

@@ -16,29 +16,21 @@ from dataclasses import dataclass
 from sync_core.store.insights.sql import as_datetime, db_uuid, fetch, marks
 
 # One seat per user and app, assigned directly or through a group, while still in the
-# directory; its start as in insight_usage.SEATS (a group member's: the group's assignment,
-# unless we saw the member join later). State: 1 used within the seat window, 2 too new to
-# tell (started within it), 0 inactive. Counted per app and department, plus the first few
-# inactive users of each app by name (UNION ALL: one pass over the materialized seats).
-# Member rows are reached from their (few) group assignments through the access index, and use
-# is an EXISTS on the rollup's unique index: joined the other way round, SQLite scanned the
-# group assignments, or the window's usage, once per seat.
+# directory; its start as in insight_usage.SEATS (`group_access.starts_at`: a group member's is
+# the group's assignment, unless we saw the member join later). State: 1 used within the seat
+# window, 2 too new to tell (started within it), 0 inactive. Counted per app and department,
+# plus the first few inactive users of each app by name (UNION ALL: one pass over the
+# materialized seats). Members are reached from their (few) group assignments through the
+# membership index, and use is an EXISTS on the rollup's unique index: joined the other way
+# round, SQLite scanned the window's usage once per seat.
 SEATS = """
-WITH grp AS MATERIALIZED (
-  SELECT app_entra_id, source_entra_id, granted_at, first_seen_at FROM app_access
-  WHERE connection_id = ? AND source = 'assignment' AND principal_type = 'Group'
-),
-access AS (
+WITH access AS (
   SELECT x.app_entra_id, x.principal_entra_id, x.granted_at FROM app_access x
   WHERE x.connection_id = ? AND x.source = 'assignment' AND x.principal_type = 'User'
     AND x.removed_at IS NULL
   UNION ALL
-  SELECT x.app_entra_id, x.principal_entra_id,
-    CASE WHEN x.first_seen_at > g.first_seen_at THEN x.first_seen_at ELSE g.granted_at END
-  FROM grp g
-  JOIN app_access x ON x.connection_id = ? AND x.app_entra_id = g.app_entra_id
-    AND x.source_entra_id = g.source_entra_id
-  WHERE x.source = 'group_assignment' AND x.principal_type = 'User' AND x.removed_at IS NULL
+  SELECT g.app_entra_id, g.principal_entra_id, g.starts_at FROM group_access g
+  WHERE g.connection_id = ?
 ),
 seat AS MATERIALIZED (
   SELECT s.app, u.department, s.user_entra_id,
@@ -125,7 +117,7 @@ async def seat_figures(
     if app_ids is not None:
         apps, ids = f"AND a.id IN ({marks(app_ids) or 'NULL'})", list(app_ids)
     midnight = dt.datetime.combine(start, dt.time(), tzinfo=dt.UTC)
-    params = [conn, conn, conn, conn, start, today, midnight, conn, *ids, conn, sample]
+    params = [conn, conn, conn, start, today, midnight, conn, *ids, conn, sample]
     counts, idle = [], defaultdict(list)
     for row in await fetch(SEATS.format(apps=apps), params):
         if row["seats"] is None:

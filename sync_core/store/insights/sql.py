@@ -19,6 +19,7 @@ ANALYZED_TABLES = (
     "application",
     "directory_user",
     "app_access",
+    "group_member",
     "permission_grant",
     "usage_daily",
     "sign_in_event",
@@ -28,6 +29,17 @@ TRUSTED_ROWS = 1_000_000
 # Up to this many apps an aggregate names them in an IN list; beyond, it groups whole tenants
 # and drops the rows nobody asked for (both backends cap bound parameters near 32k).
 LISTED_APPS = 5_000
+# Neither assigned directly nor through a group (`d`: a usage row, `a`: its application).
+NOT_ASSIGNED = """
+  AND NOT EXISTS (
+    SELECT 1 FROM app_access x
+    WHERE x.connection_id = d.connection_id AND x.app_entra_id = a.entra_id
+      AND x.principal_entra_id = d.user_entra_id AND x.source = 'assignment'
+      AND x.removed_at IS NULL)
+  AND NOT EXISTS (
+    SELECT 1 FROM group_access x
+    WHERE x.connection_id = d.connection_id AND x.app_entra_id = a.entra_id
+      AND x.principal_entra_id = d.user_entra_id)"""
 BELIEVED_ROWS = "SELECT reltuples FROM pg_class WHERE oid = to_regclass($1)"
 # Counting stops at the limit: enough to tell "far more than the planner believes".
 COUNT_ROWS = "SELECT COUNT(*) AS n FROM (SELECT 1 FROM {} WHERE connection_id = $1 LIMIT $2) s"

@@ -59,13 +59,8 @@ class DepartmentActivity:
 
 # One seat per user and app, whether assigned directly or through a group. A seat's start is
 # its assignment's creation; for a group member it is the group's assignment, unless we saw the
-# member join later (membership has no date of its own in Graph). The group assignments are
-# few: materialized, they are looked up by hash, not by scanning each app's access rows.
+# member join later (membership has no date of its own in Graph): `group_access.starts_at`.
 SEATS = """
-WITH groups AS MATERIALIZED (
-  SELECT connection_id, source_entra_id, granted_at, first_seen_at FROM app_access
-  WHERE source = 'assignment' AND principal_type = 'Group'
-)
 SELECT s.app, s.connection_id, s.user_entra_id,
   COALESCE(u.display_name, u.user_principal_name) AS user_name, u.department,
   u.account_enabled, s.granted_at, s.seat_cost_amount, s.seat_cost_currency,
@@ -75,17 +70,17 @@ SELECT s.app, s.connection_id, s.user_entra_id,
   AS last_used_on
 FROM (
   SELECT a.id AS app, a.app_id, a.seat_cost_amount, a.seat_cost_currency, x.connection_id,
-    x.principal_entra_id AS user_entra_id,
-    MIN(CASE WHEN x.source = 'assignment' THEN x.granted_at
-             WHEN x.first_seen_at > g.first_seen_at THEN x.first_seen_at
-             ELSE g.granted_at END) AS granted_at
-  FROM app_access x
+    x.principal_entra_id AS user_entra_id, MIN(x.starts_at) AS granted_at
+  FROM (
+    SELECT connection_id, app_entra_id, principal_entra_id, granted_at AS starts_at
+    FROM app_access
+    WHERE source = 'assignment' AND principal_type = 'User' AND removed_at IS NULL
+    UNION ALL
+    SELECT connection_id, app_entra_id, principal_entra_id, starts_at FROM group_access
+  ) x
   JOIN application a ON a.connection_id = x.connection_id AND a.entra_id = x.app_entra_id
   JOIN connection c ON c.id = x.connection_id
-  LEFT JOIN groups g ON x.source = 'group_assignment' AND g.connection_id = x.connection_id
-    AND g.source_entra_id = x.source_entra_id
-  WHERE c.organization_id = ? AND x.source IN ('assignment', 'group_assignment')
-    AND x.principal_type = 'User' AND x.removed_at IS NULL AND a.removed_at IS NULL {filters}
+  WHERE c.organization_id = ? AND a.removed_at IS NULL {filters}
   GROUP BY a.id, a.app_id, a.seat_cost_amount, a.seat_cost_currency, x.connection_id,
     x.principal_entra_id
 ) s
