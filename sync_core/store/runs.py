@@ -50,8 +50,8 @@ def report(row: models.SyncRun, *, tenant_id: str) -> records.SyncReport:
     """The record of a run row."""
     return records.SyncReport(
         id=row.id,
-        organization_id=row.organization_id,  # type: ignore[attr-defined]
-        connection_id=row.connection_id,  # type: ignore[attr-defined]
+        organization_id=row.organization_id,
+        connection_id=row.connection_id,
         tenant_id=tenant_id,
         status=SyncStatus(row.status),
         trigger=row.trigger,
@@ -91,7 +91,7 @@ async def request_run(
     connection = await models.Connection.get(id=connection_id)
     try:
         row = await models.SyncRun.create(
-            organization_id=connection.organization_id,  # type: ignore[attr-defined]
+            organization_id=connection.organization_id,
             connection_id=connection_id,
             active_key=str(connection_id),
             trigger=trigger,
@@ -213,7 +213,7 @@ async def get_run(*, organization_id: uuid.UUID, run_id: uuid.UUID) -> records.S
     row = await models.SyncRun.get_or_none(id=run_id, organization_id=organization_id)
     if row is None:
         raise NotFound(f"no sync run {run_id}")
-    return report(row, tenant_id=await _tenant(row.connection_id))  # type: ignore[attr-defined]
+    return report(row, tenant_id=await _tenant(row.connection_id))
 
 
 async def list_runs(
@@ -245,7 +245,7 @@ async def load(*, run_id: uuid.UUID) -> tuple[records.SyncReport, dict[str, Any]
     row = await models.SyncRun.get_or_none(id=run_id)
     if row is None:
         raise NotFound(f"no sync run {run_id}")
-    tenant = await _tenant(row.connection_id)  # type: ignore[attr-defined]
+    tenant = await _tenant(row.connection_id)
     return report(row, tenant_id=tenant), dict(row.entities or {}), dict(row.checkpoint or {})
 
 

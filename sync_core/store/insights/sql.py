@@ -63,7 +63,7 @@ def as_uuid(value: object) -> uuid.UUID:
 
 def as_date(value: object) -> dt.date | None:
     if value is None or isinstance(value, dt.date):
-        return value  # type: ignore[return-value]
+        return value
     return dt.date.fromisoformat(str(value)[:10])
 
 

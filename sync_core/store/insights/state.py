@@ -92,7 +92,7 @@ def _ref(organization_id: uuid.UUID, row: models.Application) -> AppRef:
     return AppRef(
         id=row.id,
         organization_id=organization_id,
-        connection_id=row.connection_id,  # type: ignore[attr-defined]
+        connection_id=row.connection_id,
         entra_id=row.entra_id,
         name=row.display_name,
     )
