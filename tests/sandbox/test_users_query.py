@@ -295,7 +295,8 @@ async def test_expand_disables_advanced_queries(graph):
         (
             "manager,memberOf",
             "BadRequest",
-            "The result of parsing $expand contained at least 2 items, but the maximum allowed is 1.",
+            "The result of parsing $expand contained at least 2 items, "
+            "but the maximum allowed is 1.",
         ),
         (
             "foo",
