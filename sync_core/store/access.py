@@ -11,6 +11,7 @@ from tortoise.transactions import in_transaction
 from sync_core import records
 from sync_core.records import AccessSource
 from sync_core.store import models
+from sync_core.store.columns import column
 from sync_core.store.inventory import upsert_rows, write_rows
 
 ACCESS_KEYS = ("app_entra_id", "principal_entra_id", "source")
@@ -191,14 +192,13 @@ async def remove_for_apps(
 
 async def group_access_users(*, connection_id: uuid.UUID, app_entra_id: str) -> set[str]:
     """Users who currently reach an app through assigned groups."""
-    return set(
-        await models.AppAccess.filter(
-            connection_id=connection_id,
-            app_entra_id=app_entra_id,
-            source=AccessSource.GROUP_ASSIGNMENT,
-            removed_at=None,
-        ).values_list("principal_entra_id", flat=True)
+    query = models.AppAccess.filter(
+        connection_id=connection_id,
+        app_entra_id=app_entra_id,
+        source=AccessSource.GROUP_ASSIGNMENT,
+        removed_at=None,
     )
+    return set(await column(query, "principal_entra_id"))
 
 
 async def remove_group_access(

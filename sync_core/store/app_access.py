@@ -13,6 +13,7 @@ from tortoise.functions import Max
 
 from sync_core.records import AccessSource, StoredUser
 from sync_core.store import models, people
+from sync_core.store.columns import column
 from sync_core.store.insights.sql import as_date, db_uuid, fetch, marks
 from sync_core.store.paging import MAX_PAGE, Page
 from sync_core.store.people import stored_user
@@ -64,11 +65,11 @@ async def app_users_page(
     total = len(set(await access.values_list("principal_entra_id", flat=True)))
     window = access.filter(principal_entra_id__gt=after[0]) if after else access
     first = max(0, min(first, MAX_PAGE))
-    ids = list(
+    ids: list[str] = list(
         dict.fromkeys(
-            await window.order_by("principal_entra_id")
-            .limit((first + 1) * 3)
-            .values_list("principal_entra_id", flat=True)
+            await column(
+                window.order_by("principal_entra_id").limit((first + 1) * 3), "principal_entra_id"
+            )
         )
     )[: first + 1]
     page_ids = ids[:first]

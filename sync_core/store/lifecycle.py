@@ -21,6 +21,7 @@ from tortoise.transactions import in_transaction
 
 from sync_core.crypto import DecryptionError, Vault
 from sync_core.store import models, slack_models
+from sync_core.store.columns import column
 from sync_core.store.db import APP_LABEL
 from sync_core.store.organizations import NotFound, get_organization
 
@@ -142,7 +143,7 @@ async def running_syncs(*, organization_id: uuid.UUID, now: dt.datetime) -> list
     alive = now - STALE_AFTER
     fresh = Q(heartbeat_at__gte=alive) | Q(heartbeat_at=None, created_at__gte=alive)
     query = models.SyncRun.filter(organization_id=organization_id, active_key__isnull=False)
-    return list(await query.filter(fresh).values_list("id", flat=True))
+    return await column(query.filter(fresh), "id")
 
 
 async def delete_organization(*, organization_id: uuid.UUID, now: dt.datetime) -> dict[str, int]:
