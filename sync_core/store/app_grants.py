@@ -11,7 +11,15 @@ from typing import Any
 
 from sync_core.records import StoredUser
 from sync_core.store.app_access import AppGrant
-from sync_core.store.insights.sql import as_bool, as_datetime, as_uuid, db_uuid, fetch, marks
+from sync_core.store.insights.sql import (
+    as_bool,
+    as_datetime,
+    as_datetime_required,
+    as_uuid,
+    db_uuid,
+    fetch,
+    marks,
+)
 
 # The requested apps are materialized first, for the reason given at app_access.SCOPED_APPS.
 GRANTS = """
@@ -47,7 +55,7 @@ def _user(row: dict[str, Any]) -> StoredUser | None:
         account_enabled=as_bool(row["account_enabled"]),
         last_sign_in_at=as_datetime(row["last_sign_in_at"]),
         last_successful_sign_in_at=as_datetime(row["last_successful_sign_in_at"]),
-        first_seen_at=as_datetime(row["user_first_seen_at"]),  # type: ignore[arg-type]
+        first_seen_at=as_datetime_required(row["user_first_seen_at"]),
         removed_at=as_datetime(row["removed_at"]),
     )
 
@@ -66,7 +74,7 @@ async def app_grants_by_app(
                 consent_type=row["consent_type"],
                 scopes=tuple((row["scopes"] or "").split()),
                 consented_by=_user(row),
-                first_seen_at=as_datetime(row["first_seen_at"]),  # type: ignore[arg-type]
+                first_seen_at=as_datetime_required(row["first_seen_at"]),
             )
         )
     return result

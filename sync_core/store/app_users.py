@@ -21,6 +21,7 @@ from sync_core.store.insights.sql import (
     as_bool,
     as_date,
     as_datetime,
+    as_datetime_required,
     as_uuid,
     db_uuid,
     fetch,
@@ -71,7 +72,7 @@ def _user(row: dict[str, Any]) -> StoredUser:
         account_enabled=as_bool(row["account_enabled"]),
         last_sign_in_at=as_datetime(row["last_sign_in_at"]),
         last_successful_sign_in_at=as_datetime(row["last_successful_sign_in_at"]),
-        first_seen_at=as_datetime(row["first_seen_at"]),  # type: ignore[arg-type]
+        first_seen_at=as_datetime_required(row["first_seen_at"]),
         removed_at=as_datetime(row["removed_at"]),
     )
 

@@ -74,6 +74,21 @@ def as_datetime(value: object) -> dt.datetime | None:
     return moment.replace(tzinfo=dt.UTC) if moment.tzinfo is None else moment.astimezone(dt.UTC)
 
 
+# The same for NOT NULL columns (and aggregates over them): NULL there is a broken query.
+def as_date_required(value: object) -> dt.date:
+    day = as_date(value)
+    if day is None:
+        raise ValueError("NULL read where a date was required")
+    return day
+
+
+def as_datetime_required(value: object) -> dt.datetime:
+    moment = as_datetime(value)
+    if moment is None:
+        raise ValueError("NULL read where a datetime was required")
+    return moment
+
+
 def as_bool(value: object) -> bool | None:
     return None if value is None else bool(value)
 
