@@ -119,12 +119,12 @@ async def app_users_pages(
             sources=tuple(sorted(sources_of)),
             last_used_on=as_date(row["last_used_on"]),
         )
-    for app in apps:
-        pk, listed = int(app["id"]), list(found[int(app["id"])].values())
+    for app_row in apps:
+        pk, listed = int(app_row["id"]), list(found[int(app_row["id"])].values())
         pages[pk] = Page(
             items=listed[:first],
             keys=[(u.user.entra_id,) for u in listed[:first]],
-            total=int(app["total"]),
+            total=int(app_row["total"]),
             has_next=len(listed) > first,
         )
     return pages
