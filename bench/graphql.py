@@ -59,11 +59,11 @@ APPS_PAGE = """query($first: Int!) { apps(first: $first) { totalCount
     assignedUserCount consentedUserCount activeUserCount seatCost { amount currency } } } } }"""
 APPS_NESTED = """query($first: Int!) { apps(first: $first) { edges { node { name
   users(first: 5) { totalCount edges { node { lastUsedOn user { displayName } } } }
-  permissions { scopes } problems { kind } } } } }"""
+  permissions(first: 5) { totalCount edges { node { scopes } } } problems { kind } } } } }"""
 APP_USERS = """query($id: ID!) { app(id: $id) { name assignedUserCount activeUserCount
   users(first: 100) { totalCount pageInfo { hasNextPage endCursor }
     edges { node { sources lastUsedOn user { displayName department } } } }
-  permissions { consentType scopes } } }"""
+  permissions(first: 100) { totalCount edges { node { consentType scopes } } } } }"""
 INSIGHTS = """{ insights { appCounts { inUse discovered inactive }
   shadowIt { app { name } reasons consentingUsers }
   overlaps { category sharedUsers apps { name } }

@@ -9,12 +9,14 @@ how our engine is built (docs/graph.md#model):
   only after the assignment naming the group: the apps chain is (app pages + 2) x L at least;
 - sign-ins share the reports limiter, k requests per window W per app and tenant: page i + k
   starts no earlier than W after page i, whatever the concurrency;
-- every request holds one of the client's C connection slots for L, so R requests need R x L / C;
-- directory requests draw resource units from the tenant's bucket (capacity per window).
+- directory requests draw resource units from the tenant's bucket (capacity per window);
+- the empty pages the service inserts in a listing (a page with no items and a nextLink, which
+  Graph may send and the sandbox sends at `empty_page_rate`) are requests every client pays:
+  p pages of items take 1 + (p - 1) / (1 - r) requests, as the first page is never empty.
 
-Different collections have no ordering between them, so the bound is the longest of these.
-Empty pages the service inserts, our token request and tenant check, and the time to write
-rows are not in it: they are overheads a client pays on top.
+A client's own cap on concurrent requests is its choice, not a Graph limit, so it is not in the
+bound. Different collections have no ordering between them, so the bound is the longest of
+these. Our token request and tenant check, and the time to write rows, are not in it.
 
 Run `python -m bench.model` for the bound of the benchmark's tenant sizes.
 """
@@ -37,7 +39,6 @@ class Limits:
     """What Graph (or the sandbox) allows one client; windows already divided by any time scale."""
 
     latency: float  # seconds per request round trip
-    concurrency: int = 8
     reports_limit: int = 5
     reports_window: float = 10.0
     ru_capacity: float = 8_000
@@ -46,15 +47,16 @@ class Limits:
     list_page: int = 999
     sign_in_page: int = 1_000
     activity_page: int = 120  # /users with signInActivity is capped at 120
+    empty_page_rate: float = 0.0  # share of follow-up pages served empty
 
     @classmethod
     def sandbox(
-        cls, *, latency_ms: float, time_scale: float, concurrency: int, size_class: str
+        cls, *, latency_ms: float, time_scale: float, size_class: str, empty_page_rate: float
     ) -> Limits:
         """The limits a sandbox started with these options enforces (sandbox/config.py)."""
         return cls(
             latency=latency_ms / 1000,
-            concurrency=concurrency,
+            empty_page_rate=empty_page_rate,
             reports_window=10.0 / time_scale,
             ru_capacity=RU_CAPACITY[size_class],
             ru_window=10.0 / time_scale,
@@ -99,9 +101,11 @@ class Bound:
         return max(self.chains, key=lambda name: self.chains[name])
 
 
-def pages(items: int, size: int) -> int:
-    """Pages of a listing: even an empty collection answers with one page."""
-    return max(1, math.ceil(items / size))
+def pages(items: int, size: int, limits: Limits) -> int:
+    """Requests of a listing: even an empty collection answers with one page, and follow-up
+    pages come with the empty ones the service inserts (their expected number, rounded down)."""
+    with_items = max(1, math.ceil(items / size))
+    return 1 + math.floor((with_items - 1) / (1 - limits.empty_page_rate))
 
 
 def reports_floor(requests: int, limits: Limits) -> float:
@@ -126,7 +130,6 @@ def _bound(requests: dict[str, int], chains: dict[str, float], limits: Limits) -
     directory = total - requests.get("sign_ins", 0)
     chains = {
         **chains,
-        "connection slots": total * limits.latency / limits.concurrency,
         "directory RU": ru_floor(directory, limits),  # 1 RU per page with $select (§9)
     }
     return Bound(seconds=max(chains.values()), requests=total, chains=chains)
@@ -136,12 +139,14 @@ def full_sync(tenant: Tenant, limits: Limits) -> Bound:
     """The least wall time of a first (full) sync of `tenant`."""
     L = limits.latency
     requests = {
-        "users": pages(tenant.users, limits.delta_page),
-        "apps": pages(tenant.apps, limits.delta_page),
+        "users": pages(tenant.users, limits.delta_page, limits),
+        "apps": pages(tenant.apps, limits.delta_page, limits),
         "assignments": tenant.assigned_apps + tenant.assigned_groups,
-        "grants": pages(tenant.grants, limits.list_page),
-        "sign_ins": pages(tenant.sign_ins, limits.sign_in_page),
-        "sign_in_activity": pages(tenant.users, limits.activity_page) if tenant.premium else 0,
+        "grants": pages(tenant.grants, limits.list_page, limits),
+        "sign_ins": pages(tenant.sign_ins, limits.sign_in_page, limits),
+        "sign_in_activity": pages(tenant.users, limits.activity_page, limits)
+        if tenant.premium
+        else 0,
     }
     # The last app listed still needs its assignments, then its groups' members.
     behind_apps = (tenant.assigned_apps > 0) + (tenant.assigned_groups > 0)
@@ -159,11 +164,11 @@ def delta_sync(churn: Churn, limits: Limits) -> Bound:
     """The least wall time of an incremental sync after `churn` (every delta round ≥ 1 page)."""
     L = limits.latency
     requests = {
-        "users": pages(churn.users, limits.delta_page),
-        "apps": pages(churn.apps, limits.delta_page),
-        "grants": pages(churn.grants, limits.delta_page),
+        "users": pages(churn.users, limits.delta_page, limits),
+        "apps": pages(churn.apps, limits.delta_page, limits),
+        "grants": pages(churn.grants, limits.delta_page, limits),
         "assignments": churn.changed_assigned_apps + int(churn.groups_changed),
-        "sign_ins": pages(churn.sign_ins, limits.sign_in_page),
+        "sign_ins": pages(churn.sign_ins, limits.sign_in_page, limits),
     }
     behind_apps = int(churn.changed_assigned_apps > 0)
     chains = {
@@ -195,7 +200,7 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument("--latency-ms", type=float, default=50.0)
     parser.add_argument("--time-scale", type=float, default=10.0)
-    parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--empty-page-rate", type=float, default=0.02)
     parser.add_argument("--signins-per-user", type=float, default=30.0)
     parser.add_argument("--no-write", action="store_true")
     args = parser.parse_args(argv)
@@ -205,8 +210,8 @@ def main(argv: list[str] | None = None) -> None:
         limits = Limits.sandbox(
             latency_ms=args.latency_ms,
             time_scale=args.time_scale,
-            concurrency=args.concurrency,
             size_class="L",
+            empty_page_rate=args.empty_page_rate,
         )
         tenant = proportional_tenant(
             users, apps_per_user=0.1, signins_per_user=args.signins_per_user

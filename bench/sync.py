@@ -913,8 +913,8 @@ async def _runs(
     limits = model.Limits.sandbox(
         latency_ms=params.latency_ms,
         time_scale=params.time_scale,
-        concurrency=params.concurrency,
         size_class=sandbox.tenant["size"],
+        empty_page_rate=params.empty_page_rate,
     )
     ours = full.report.duration_seconds or full.wall_seconds
     numbers = against.figures(

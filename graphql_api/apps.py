@@ -12,7 +12,7 @@ from strawberry.scalars import JSON
 
 from graphql_api.context import Info
 from graphql_api.errors import BadInput
-from graphql_api.ids import ENTRA_ID_ONLY, decode_cursor, encode_id
+from graphql_api.ids import ENTRA_ID_ONLY, Shape, decode_cursor, encode_id
 from graphql_api.paging import Connection, page_size
 from graphql_api.types import User
 from sync_core import insights
@@ -87,6 +87,10 @@ def days_in_range(days: int) -> int:
     if not 1 <= days <= 365:
         raise BadInput("days must be between 1 and 365")
     return days
+
+
+# A grants cursor: (consent type, grant id).
+GRANT_KEY: Shape = ((str,), (str,))
 
 
 def _user_key(after: str | None) -> tuple[str] | None:
@@ -171,18 +175,24 @@ class App:
             DailyActivity(day=c.day, successes=c.successes, failures=c.failures) for c in counts
         ]
 
-    @strawberry.field(description="Delegated permissions the app holds, and who consented.")
-    async def permissions(self, info: Info) -> list[Grant]:
-        grants = await info.context.loaders.app_grants.load((self.summary.id,))
-        return [
-            Grant(
+    @strawberry.field(
+        description="Delegated permissions the app holds, and who consented: admin consent "
+        "(AllPrincipals) first, then each user's consent."
+    )
+    async def permissions(
+        self, info: Info, first: int | None = None, after: str | None = None
+    ) -> Connection[Grant]:
+        key = (self.summary.id, page_size(first), decode_cursor(after, shape=GRANT_KEY))
+        page = await info.context.loaders.app_grants.load(key)
+        return Connection.of(
+            page,
+            lambda g: Grant(
                 consent_type=g.consent_type,
                 scopes=list(g.scopes),
                 consented_by=User.of(g.consented_by) if g.consented_by else None,
                 first_seen_at=g.first_seen_at,
-            )
-            for g in grants
-        ]
+            ),
+        )
 
 
 @strawberry.input

@@ -18,7 +18,7 @@ from sync_core import insights
 from sync_core.insights import records as ir
 from sync_core.insights.logins import login_activity_of
 from sync_core.store import app_access
-from sync_core.store.app_grants import app_grants_by_app
+from sync_core.store.app_grants import app_grants_pages
 from sync_core.store.app_users import app_users_pages
 from sync_core.store.insights.usage import DailyCount
 from sync_core.store.paging import Page
@@ -46,7 +46,7 @@ class Loaders:
     """One loader per nested field; keys carry the field's arguments after the parent's id."""
 
     app_users: DataLoader[tuple[int, int, tuple | None], Page[app_access.AppUser]]
-    app_grants: DataLoader[tuple[int], list[app_access.AppGrant]]
+    app_grants: DataLoader[tuple[int, int, tuple | None], Page[app_access.AppGrant]]
     app_logins: DataLoader[tuple[int, int], list[DailyCount]]
     user_logins: DataLoader[tuple[int, int], list[DailyCount]]
     user_apps: DataLoader[tuple[int], list[ir.AppSummary]]
@@ -67,8 +67,9 @@ def build_loaders(
         first, after = args
         return await app_users_pages(organization_id=org, app_pks=ids, first=first, after=after)
 
-    async def app_grants(ids: list[int], _: tuple) -> dict[int, Any]:
-        return await app_grants_by_app(organization_id=org, app_pks=ids)
+    async def app_grants(ids: list[int], args: tuple) -> dict[int, Any]:
+        first, after = args
+        return await app_grants_pages(organization_id=org, app_pks=ids, first=first, after=after)
 
     def logins(kind: str) -> Callable[[list[int], tuple], Awaitable[dict[int, Any]]]:
         async def load(ids: list[int], args: tuple) -> dict[int, Any]:

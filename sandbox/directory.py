@@ -34,6 +34,7 @@ from sandbox.signins import SignInLog
 from sandbox.users import UserFactory
 
 DAY = 86_400.0
+EXECUTIVE = "Executive"  # the department whose head tops the management chain
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +80,7 @@ class Tenant:
         self._by_app_id: dict[str, App] = {}
         self._user_ids: dict[str, int] | None = None
         self._upns: dict[str, int] | None = None
+        self._heads: tuple[int, dict[str, int]] | None = None  # (change seq, heads)
         for app in self._generated_apps():
             self.add_app(app, log=False)
         if self.consented:
@@ -215,6 +217,44 @@ class Tenant:
             return changed["department"]
         dept = self.users.department_index(i)
         return None if dept is None else DEPARTMENTS[dept].name
+
+    def user_enabled(self, i: int) -> bool:
+        """Current accountEnabled (churn may have flipped it)."""
+        return bool(self.user_changes.get(i, {}).get("accountEnabled", self.users.is_enabled(i)))
+
+    def department_heads(self) -> dict[str, int]:
+        """Department name -> its head: the lowest-index live, enabled user now in it.
+
+        Derived, not generated: no draw is taken, so every user's properties stay as they
+        were; churn (moves, removals, disabling) re-elects heads on the next read.
+        """
+        if self._heads is not None and self._heads[0] == self.seq:
+            return self._heads[1]
+        heads: dict[str, int] = {}
+        for i in range(self.user_total):
+            if len(heads) == len(DEPARTMENTS):
+                break
+            if i in self.removed_users or not self.user_enabled(i):
+                continue
+            department = self.user_department(i)
+            if department is not None:
+                heads.setdefault(department, i)
+        self._heads = (self.seq, heads)
+        return heads
+
+    def manager_of(self, i: int) -> int | None:
+        """User i's manager: the head of their department; heads (and anyone in a
+        department with no enabled member left) report to the head of Executive, who has
+        none. Guests have no manager."""
+        department = self.user_department(i)
+        if department is None:
+            return None
+        heads = self.department_heads()
+        head = heads.get(department)
+        if head is not None and head != i:
+            return head
+        chief = heads.get(EXECUTIVE)
+        return chief if chief is not None and chief != i else None
 
     def find_user(self, key: str) -> int | None:
         """A live user's index from an object id or a userPrincipalName."""

@@ -10,8 +10,8 @@ from starlette.datastructures import Headers
 
 from sandbox.graph.auth import Caller
 from sandbox.graph.errors import GraphError, RequestContext, bad_request
-from sandbox.graph.filters import compile_filter
-from sandbox.graph.paging import Items, Pager, paginate
+from sandbox.graph.filters import Predicate, compile_filter
+from sandbox.graph.paging import Items, Page, Pager, paginate
 from sandbox.graph.query import Query, check_page_size, project, resolve_select
 from sandbox.state import SandboxState
 
@@ -65,14 +65,17 @@ class Resource:
         return select or self.defaults or tuple(sorted(self.properties - self.single_only))
 
 
-def reject_unsupported(query: Query, *, delta: bool = False) -> None:
-    """Options the directory refuses here ($skip always; $top/$orderby/$expand on delta)."""
+def reject_unsupported(
+    query: Query, *, delta: bool = False, allowed: frozenset[str] = frozenset()
+) -> None:
+    """Options the directory refuses here ($skip always; $top/$orderby/$expand on delta;
+    $orderby/$expand wherever the route does not say it handles them)."""
     if query.has("$skip"):
         raise bad_request("'$skip' is not supported by the service.", "Request_BadRequest")
     refused = (
         ("$top", "$orderby", "$expand", "$search") if delta else ("$orderby", "$expand", "$search")
     )
-    for option in refused:
+    for option in (o for o in refused if o not in allowed):
         if query.has(option):
             raise GraphError(
                 400,
@@ -90,6 +93,20 @@ def count_allowed(call: GraphCall) -> bool:
     return True
 
 
+def advanced_query(call: GraphCall) -> bool:
+    """ConsistencyLevel: eventual plus $count=true. Graph runs no advanced query when $expand
+    is present, so advanced-only clauses then fail as they would without the headers."""
+    return (
+        call.query.count
+        and call.headers.get("consistencylevel", "").lower() == "eventual"
+        and not call.query.has("$expand")
+    )
+
+
+# Reads one page (pager, page size, $filter predicate): ordered routes bring their own.
+PageReader = Callable[[Pager, int, Predicate | None], Page]
+
+
 def list_response(
     call: GraphCall,
     *,
@@ -101,9 +118,16 @@ def list_response(
     default_top: int = 100,
     cap: int | None = None,
     odata_type: str | None = None,
+    allowed: frozenset[str] = frozenset(),
+    pages: PageReader | None = None,
+    expand: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
-    """A page of a directory collection with $select, $top, $filter, $count and paging."""
-    reject_unsupported(call.query)
+    """A page of a directory collection with $select, $top, $filter, $count and paging.
+
+    `allowed` names the options ($orderby, $expand) the route handles itself: `pages` reads
+    the page in its order, `expand` gives the extra properties of each returned record.
+    """
+    reject_unsupported(call.query, allowed=allowed)
     select = resolve_select(
         call.query.select,
         properties=resource.properties,
@@ -119,13 +143,18 @@ def list_response(
     pager = Pager(call, route)
     fields = resource.fields(select)
     size = min(top or default_top, cap or max_top)
-    page = paginate(pager, source(select), size=size, keep=keep)
+    if pages is None:
+        page = paginate(pager, source(select), size=size, keep=keep)
+    else:
+        page = pages(pager, size, keep)
     body: dict[str, Any] = {"@odata.context": call.context_url(context, select)}
     if with_count and call.query.skiptoken is None:
         body["@odata.count"] = sum(1 for _, r in source(select)(0) if keep is None or keep(r))
     if page.next is not None:
         body["@odata.nextLink"] = pager.next_link(page.next)
     items = [project(r, fields) for r in page.items]
+    if expand is not None:
+        items = [{**item, **expand(r)} for item, r in zip(items, page.items, strict=True)]
     if odata_type is not None:  # collections of directoryObjects say what each item is
         items = [{"@odata.type": odata_type, **item} for item in items]
     body["value"] = items

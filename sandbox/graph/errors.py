@@ -56,6 +56,11 @@ def bad_request(message: str, code: str = "BadRequest") -> GraphError:
     return GraphError(400, code, message)
 
 
+def unsupported_query(message: str) -> GraphError:
+    """The directory's 400 for a query it understands but will not run."""
+    return GraphError(400, "Request_UnsupportedQuery", message)
+
+
 def not_found(key: str) -> GraphError:
     """404 for an unknown directory object id."""
     return GraphError(

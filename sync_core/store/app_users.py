@@ -59,11 +59,13 @@ WHERE x.principal_type = 'User' AND x.source IN ({sources}) AND x.removed_at IS 
 ORDER BY p.app, p.principal_entra_id"""
 
 
-def _user(row: dict[str, Any]) -> StoredUser:
+def user_of(row: dict[str, Any], *, entra_id: str, first_seen: str) -> StoredUser:
+    """A user read by raw SQL (`user_pk` and the user's columns; the Entra id and first-seen
+    columns under the names given, as joins rename them)."""
     return StoredUser(
         id=int(row["user_pk"]),
         connection_id=as_uuid(row["connection_id"]),
-        entra_id=row["principal_entra_id"],
+        entra_id=row[entra_id],
         display_name=row["display_name"],
         mail=row["mail"],
         user_principal_name=row["user_principal_name"],
@@ -72,7 +74,7 @@ def _user(row: dict[str, Any]) -> StoredUser:
         account_enabled=as_bool(row["account_enabled"]),
         last_sign_in_at=as_datetime(row["last_sign_in_at"]),
         last_successful_sign_in_at=as_datetime(row["last_successful_sign_in_at"]),
-        first_seen_at=as_datetime_required(row["first_seen_at"]),
+        first_seen_at=as_datetime_required(row[first_seen]),
         removed_at=as_datetime(row["removed_at"]),
     )
 
@@ -115,7 +117,7 @@ async def app_users_pages(
         earlier = found[app].get(entra_id)
         sources_of = {*(earlier.sources if earlier else ()), AccessSource(row["source"])}
         found[app][entra_id] = AppUser(
-            user=_user(row),
+            user=user_of(row, entra_id="principal_entra_id", first_seen="first_seen_at"),
             sources=tuple(sorted(sources_of)),
             last_used_on=as_date(row["last_used_on"]),
         )

@@ -28,7 +28,8 @@ APPS_PAGE = """query($first: Int!) {
     edges { node {
       name assignedUserCount activeUserCount isShadowIt monthlyWaste { amount }
       users(first: 10) { totalCount edges { node { sources lastUsedOn user { displayName } } } }
-      permissions { consentType scopes consentedBy { displayName } }
+      permissions(first: 5) { totalCount edges { node {
+        consentType scopes consentedBy { displayName } } } }
       problems { kind }
       loginActivity(days: 7) { day successes failures }
     } }
@@ -40,7 +41,7 @@ APP = """query($id: ID!, $first: Int!, $after: String) {
       totalCount pageInfo { hasNextPage endCursor }
       edges { node { sources lastUsedOn user { displayName } } }
     }
-    permissions { scopes }
+    permissions { edges { node { scopes } } }
   }
 }"""
 USERS_PAGE = """query($first: Int!) {
@@ -142,7 +143,7 @@ async def test_apps_page_costs_the_same_statements_for_5_and_50_apps(api, tenant
     assert len(few["apps"]["edges"]) == 5 and len(many["apps"]["edges"]) == 50
     node = many["apps"]["edges"][12]["node"]
     assert node["name"] == "App 012" and node["users"]["totalCount"] == 12 % 7 + 1
-    assert node["permissions"][0]["scopes"] == ["User.Read", "Mail.Read"]
+    assert node["permissions"]["edges"][0]["node"]["scopes"] == ["User.Read", "Mail.Read"]
     assert sum(d["successes"] + d["failures"] for d in node["loginActivity"]) == 3
     assert large == small, f"{small} statements for 5 apps, {large} for 50"
 
@@ -240,3 +241,56 @@ async def test_insights_are_a_fixed_handful_of_statements(api, tenant):
     assert count <= 10, count
     found = data["insights"]
     assert found["shadowIt"] and found["problematicApps"] and found["departments"]
+
+
+GRANTS_PAGE = """query($id: ID!, $first: Int!, $after: String) {
+  app(id: $id) { permissions(first: $first, after: $after) {
+    totalCount pageInfo { hasNextPage endCursor }
+    edges { node { consentType scopes consentedBy { displayName } } } } }
+}"""
+
+
+async def test_app_permissions_walk_every_grant_once_admin_consent_first(api, tenant):
+    app = await models.Application.filter(display_name=f"App {APPS - 1:03d}").first()
+    consents = [
+        records.Grant(
+            f"gr-user-{i:03d}", app.entra_id, "graph", "Principal", f"u-{i:04d}", ("Files.Read",)
+        )
+        for i in range(40)
+    ]
+    admin = records.Grant(
+        "gr-zz-admin", app.entra_id, "graph", "AllPrincipals", None, ("User.Read",)
+    )
+    await access.upsert_grants(
+        connection_id=app.connection_id, grants=[*consents, admin], seen_at=SEEN
+    )
+    walked, after, costs = [], None, set()
+    while True:
+        count, data = await _counted(
+            api, tenant["token"], GRANTS_PAGE, id=tenant["big_app"], first=15, after=after
+        )
+        costs.add(count)
+        page = data["app"]["permissions"]
+        assert page["totalCount"] == 1 + 40 + 1  # admin, 40 new consents, the fixture's one
+        walked += [e["node"] for e in page["edges"]]
+        if not page["pageInfo"]["hasNextPage"]:
+            break
+        after = page["pageInfo"]["endCursor"]
+
+    assert walked[0] == {
+        "consentType": "AllPrincipals",
+        "scopes": ["User.Read"],
+        "consentedBy": None,
+    }
+    users = [g["consentedBy"]["displayName"] for g in walked[1:] if g["scopes"] == ["Files.Read"]]
+    assert users == [f"Person {i:04d}" for i in range(40)]
+    assert len(walked) == 42 and len(costs) == 1  # every page costs the same statements
+
+
+async def test_a_permissions_cursor_from_elsewhere_is_refused(api, tenant):
+    data = await api.query(tenant["token"], APP, id=tenant["big_app"], first=5, after=None)
+    users_cursor = data["app"]["users"]["pageInfo"]["endCursor"]
+    answer = await api.post(
+        tenant["token"], GRANTS_PAGE, id=tenant["big_app"], first=5, after=users_cursor
+    )
+    assert answer.json()["errors"][0]["message"] == "after: not a cursor this field returned"

@@ -6,9 +6,10 @@ from __future__ import annotations
 import datetime as dt
 
 from sync_core import insights
-from sync_core.insights import live, live_seats
+from sync_core.insights import live
 from sync_core.insights.records import AppStatus
 from sync_core.store.insights import app_figures
+from tests.insights import live_seats
 from tests.sync.conftest import tenant, tenant_spec  # noqa: F401 - the sandbox tenant fixtures
 
 CHURN = {

@@ -19,7 +19,8 @@ APP = """query($id: ID!) {
   app(id: $id) {
     name users(first: 100) { totalCount edges { node { sources lastUsedOn user { displayName } } } }
     loginActivity(days: 30) { day successes failures }
-    permissions { consentType scopes consentedBy { displayName } }
+    permissions(first: 100) { totalCount
+      edges { node { consentType scopes consentedBy { displayName } } } }
     problems { kind summary }
   }
 }"""

@@ -1,5 +1,6 @@
-"""Seats and departments computed on the fly, seat by seat (the reference for the stored seat
-figures, which derive counts in SQL): seats nobody uses, what they cost, usage per department."""
+"""Seats and departments computed on the fly, seat by seat: the reference the tests hold the
+stored seat figures (which derive counts in SQL) to. Seats nobody uses, what they cost, usage
+per department."""
 
 from __future__ import annotations
 
