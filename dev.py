@@ -3,6 +3,7 @@
 
     python3 dev.py start   # the main job: the whole product against a local sandbox tenant
     python3 dev.py test    # the whole test suite (PostgreSQL tests skip when none is reachable)
+    python3 dev.py check   # ruff format --check, ruff check and mypy: what CI runs before the tests
 
 Anything after the command is passed through (e.g. `python3 dev.py test -k settings`).
 """
@@ -44,16 +45,32 @@ def ensure_environment() -> None:
 
 
 def main(argv: list[str]) -> int:
-    if not argv or argv[0] not in {"start", "test"}:
+    if not argv or argv[0] not in {"start", "test", "check"}:
         print(__doc__)
         return 2
     ensure_environment()
     command, rest = argv[0], argv[1:]
+    if command == "check":
+        return check()
     if command == "start":
         args = [str(BIN / "appventory"), "demo", *rest]
     else:
         args = [str(BIN / "python"), "-m", "pytest", *rest]
     return _run(args)
+
+
+def check() -> int:
+    """Formatting, lint and types, each run even when an earlier one failed; 1 if any did."""
+    steps = [
+        [str(BIN / "ruff"), "format", "--check", "."],
+        [str(BIN / "ruff"), "check", "."],
+        [str(BIN / "mypy")],  # what and how: [tool.mypy] in pyproject.toml
+    ]
+    failed = [" ".join([Path(s[0]).name, *s[1:]]) for s in steps if _run(s) != 0]
+    if failed:
+        print(f"check failed: {', '.join(failed)}", file=sys.stderr)
+        return 1
+    return 0
 
 
 def _run(args: list[str]) -> int:

@@ -31,6 +31,8 @@ RECOVER_TASK = "appventory.retry_stalled_jobs"
 CLEANUP_TASK = "appventory.remove_old_jobs"
 # A job cancelled by a worker's shutdown (SIGTERM, Ctrl-C) goes back to the queue at once; any
 # other crash stays failed (the run is resumed by the schedule once it counts as stalled).
+# procrastinate annotates Exception subclasses, but its check is isinstance(exception, tuple(...)),
+# which works for CancelledError (a BaseException), what a shutdown raises into a job.
 RETRY_ON_SHUTDOWN = procrastinate.RetryStrategy(
     retry_exceptions=[asyncio.CancelledError, queue_errors.JobAborted]  # type: ignore[list-item]
 )

@@ -44,9 +44,10 @@ def is_multi_workspace(settings: Settings) -> bool:
 
 def web_client(settings: Settings, *, session: aiohttp.ClientSession) -> AsyncWebClient:
     """The Web API client on the shared session, retrying 429s after their Retry-After."""
-    single = settings.slack_bot_token and not is_multi_workspace(settings)
+    # One workspace's bot token; with OAuth installs each request's token comes from its team.
+    bot_token = None if is_multi_workspace(settings) else settings.slack_bot_token
     client = AsyncWebClient(
-        token=settings.slack_bot_token.get_secret_value() if single else None,
+        token=bot_token.get_secret_value() if bot_token else None,
         base_url=settings.slack_api_url,
         session=session,
         timeout=15,
@@ -85,16 +86,15 @@ def build_app(services: BotServices) -> AsyncApp:
     """The Bolt app: signature checks, replay refusal, services in the context, every listener."""
     settings = services.settings
     secret = settings.slack_signing_secret
-    common = {
-        "name": "appventory.bolt",  # Bolt sets this logger's level: keep it a leaf
-        "signing_secret": secret.get_secret_value() if secret else "",
-        "client": services.slack.client,
-    }
+    name = "appventory.bolt"  # Bolt sets this logger's level: keep it a leaf
+    signing_secret = secret.get_secret_value() if secret else ""
     if is_multi_workspace(settings):
         store = AsyncCacheableInstallationStore(install.InstallationStore(vault=services.vault))
         client_secret = settings.slack_client_secret
         app = AsyncApp(
-            **common,
+            name=name,
+            signing_secret=signing_secret,
+            client=services.slack.client,
             user_facing_authorize_error_message=(
                 ":link: AppVentory is not installed in this workspace, or its token was revoked. "
                 f"A workspace admin installs it from {settings.public_url}{install.INSTALL_PATH}"
@@ -102,8 +102,10 @@ def build_app(services: BotServices) -> AsyncApp:
             oauth_flow=install.oauth_flow(services, installation_store=store),
             installation_store=store,
             installation_store_bot_only=True,
-            # Without the cache Bolt calls auth.test on every request.
-            authorize=AsyncInstallationStoreAuthorize(
+            # Without the cache Bolt calls auth.test on every request. Bolt takes any
+            # AsyncAuthorize here (isinstance check), though its annotation names a plain
+            # callable returning AuthorizeResult, not Optional[AuthorizeResult].
+            authorize=AsyncInstallationStoreAuthorize(  # type: ignore[arg-type]
                 installation_store=store,
                 client_id=settings.slack_client_id,
                 client_secret=client_secret.get_secret_value() if client_secret else None,
@@ -115,7 +117,7 @@ def build_app(services: BotServices) -> AsyncApp:
         )
         app.enable_token_revocation_listeners()
     else:
-        app = AsyncApp(**common)
+        app = AsyncApp(name=name, signing_secret=signing_secret, client=services.slack.client)
     guard = ReplayGuard(background=services.background, shared=not settings.is_sqlite)
     app.middleware(guard.middleware)
     app.middleware(attach(services))

@@ -168,6 +168,7 @@ def dispatcher(name: str):
             return
         await ack()  # Slack wants an answer within 3 s; everything slow comes after.
         row, args = found
+        assert row.run is not None, "only /help has no handler, and it is answered above"
         inv = Invocation(args, command, services, organization_id, actor, client, respond)
         if row.admin:
             await inv.require_admin(f"use `{row.command} {row.sub}`")

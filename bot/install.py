@@ -186,7 +186,7 @@ class StateStore(AsyncOAuthStateStore):
         return await slack_store.consume_oauth_state(state=state or "", now=self._services.now())
 
 
-def _page(status: int, title: str, text: str, **headers: str) -> BoltResponse:
+def _page(status: int, title: str, text: str, /, **headers: str) -> BoltResponse:
     body = (
         "<!doctype html><meta charset=utf-8><title>AppVentory</title>"
         f"<h1>{html.escape(title)}</h1><p>{html.escape(text)}</p>"
@@ -251,7 +251,8 @@ class InstallFlow(AsyncOAuthFlow):
         self, request: AsyncBoltRequest
     ) -> tuple[InviteStatus | None, uuid.UUID | None]:
         """The status and id of the request's invite link: (USABLE, None) without one."""
-        token = (request.query.get("org") or [None])[0]
+        given = request.query.get("org") or ()
+        token = given[0] if given else None
         if not token:
             return InviteStatus.USABLE, None
         invite = await slack_invites.find(token=token)
@@ -301,7 +302,7 @@ class InstallFlow(AsyncOAuthFlow):
         )
 
 
-def oauth_flow(services: BotServices, *, installation_store: InstallationStore) -> InstallFlow:
+def oauth_flow(services: BotServices, *, installation_store: AsyncInstallationStore) -> InstallFlow:
     """The install flow for the configured Slack app."""
     settings = services.settings
     secret = settings.slack_client_secret

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from typing import Any
+from typing import Any, TypedDict
 
 from bot.messages.apps import PAGE_SIZE, AppPage
 from bot.messages.home import Overview, waiting_for_review
@@ -28,13 +28,25 @@ STATUS_VIEWS = {
 }
 
 
+class _Scope(TypedDict):
+    """The arguments every view's read takes."""
+
+    organization_id: uuid.UUID
+    now: dt.datetime
+    active_days: int
+
+
+class _Named(_Scope):
+    name: str | None
+
+
 def _overlap_named(overlap: Overlap, search: str) -> bool:
     wanted = search.casefold()
     return any(wanted in n.casefold() for n in (overlap.category, *(a.name for a in overlap.apps)))
 
 
-async def _everything(view: str, scope: dict[str, Any], search: str, inactive_days: int) -> list:
-    named = {**scope, "name": search or None}
+async def _everything(view: str, scope: _Scope, search: str, inactive_days: int) -> list:
+    named: _Named = {**scope, "name": search or None}
     if view == "shadow":
         return await insights.shadow_it(**named)
     if view == "problematic":
@@ -57,12 +69,13 @@ async def page(
     size: int = PAGE_SIZE,
 ) -> AppPage:
     """One page of a view, optionally narrowed to names containing `search`."""
-    scope = {"organization_id": organization_id, "now": now, "active_days": active_days}
+    scope: _Scope = {"organization_id": organization_id, "now": now, "active_days": active_days}
     offset = max(0, offset)
     if view in STATUS_VIEWS:  # paged in SQL
-        named = {**scope, "status": STATUS_VIEWS[view], "name": search.strip() or None}
-        total = await insights.count_apps(**named)
-        items = await insights.app_summaries(limit=size, offset=offset, **named)
+        named: _Named = {**scope, "name": search.strip() or None}
+        status = STATUS_VIEWS[view]
+        total = await insights.count_apps(status=status, **named)
+        items = await insights.app_summaries(limit=size, offset=offset, status=status, **named)
         return AppPage(view, search, offset, total, tuple(items), size)
     found = await _everything(view, scope, search.strip(), inactive_days)
     return AppPage(view, search, offset, len(found), tuple(found[offset : offset + size]), size)
@@ -120,7 +133,7 @@ async def overview(*, organization_id: uuid.UUID, now: dt.datetime, active_days:
     last: dict[str, Any] = {}
     for report in await runs.list_runs(organization_id=organization_id, limit=50):
         last.setdefault(report.tenant_id, report)
-    scope = {"organization_id": organization_id, "now": now, "active_days": active_days}
+    scope: _Scope = {"organization_id": organization_id, "now": now, "active_days": active_days}
     counts = {s: n for s, n in (await insights.status_counts(**scope)).items() if n}
     return Overview(
         connections=tuple(linked),

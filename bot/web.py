@@ -146,7 +146,7 @@ async def announce(services: BotServices, result: ConsentResult) -> bool:
     where = result.context
     team, channel, reply = (
         where.get("team_id") or "",
-        where.get("channel_id"),
+        where.get("channel_id") or "",  # none: Slack refuses the post, the reply goes instead
         where.get("response_url"),
     )
     message = connect_messages.connected(

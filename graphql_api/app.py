@@ -58,6 +58,8 @@ class _StrawberryApp(GraphQL):
             raise HTTPException(400, 'A GraphQL request is a JSON object: {"query": ...}.')
         return value
 
+    # The schema has no subscriptions, so Strawberry hands over an HTTP Request, never the
+    # WebSocket its signature also allows.
     async def get_context(self, request: Request, response: Response) -> Context:  # type: ignore[override]
         token: ApiTokenInfo = request.scope[TOKEN_SCOPE_KEY]
         actor = records.Actor(ActorType.API_TOKEN, str(token.id), token.name or token.prefix)

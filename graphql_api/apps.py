@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from enum import Enum
+from typing import overload
 
 import strawberry
 from strawberry.scalars import JSON
@@ -45,6 +46,10 @@ class MoneyAmount:
     currency: str
 
 
+@overload
+def _money(money: ir.Money) -> MoneyAmount: ...
+@overload
+def _money(money: ir.Money | None) -> MoneyAmount | None: ...
 def _money(money: ir.Money | None) -> MoneyAmount | None:
     return MoneyAmount(amount=str(money.amount), currency=money.currency) if money else None
 
@@ -144,7 +149,7 @@ class App:
     async def problems(self, info: Info) -> list[AppProblem]:
         found = await _verdicts(info, self.summary.id)
         return [
-            AppProblem(kind=p.kind.value, summary=p.summary, evidence=p.evidence)
+            AppProblem(kind=p.kind.value, summary=p.summary, evidence=JSON(p.evidence))
             for p in (found.problems if found else ())
         ]
 

@@ -125,9 +125,10 @@ class _Estimate:
         if name not in self.memo:
             target = self.schema.get_type(fragment.type_condition.name.value)
             self.active.add(name)
-            found = isinstance(target, GraphQLObjectType)
             self.memo[name] = (
-                self.selections(fragment.selection_set, target, depth=depth + 1) if found else 0
+                self.selections(fragment.selection_set, target, depth=depth + 1)
+                if isinstance(target, GraphQLObjectType)
+                else 0
             )
             self.active.discard(name)
         return self.memo[name]

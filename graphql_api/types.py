@@ -175,7 +175,7 @@ class Activity:
             subject_type=a.subject_type,
             subject_id=a.subject_id,
             subject_name=a.subject_name,
-            details=a.details,
+            details=JSON(a.details),
             created_at=a.created_at,
         )
 

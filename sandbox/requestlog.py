@@ -83,7 +83,7 @@ class RequestLogMiddleware:
                     "query": scope.get("query_string", b"").decode("latin-1"),
                     "status": None
                     if state.get("sandbox.fault") == "drop"
-                    else (status or [None])[0],
+                    else (status[0] if status else None),
                     "tenant": state.get("sandbox.tenant") or tenant_hint(scope),
                     "fault": state.get("sandbox.fault"),
                     "duration_ms": round((time.time() - started) * 1000, 2),

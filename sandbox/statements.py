@@ -38,7 +38,7 @@ class _Counter(logging.Handler):
         if tally is None or str(record.msg).startswith(_NOT_STATEMENTS):
             return
         tally.count += 1
-        query = record.args[0] if record.args else record.msg
+        query = record.args[0] if isinstance(record.args, tuple) and record.args else record.msg
         tally.statements.append(str(query))
 
 

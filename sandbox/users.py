@@ -194,7 +194,7 @@ class UserFactory:
             "signInSessionsValidFromDateTime": iso(created),
             "onPremisesSyncEnabled": True if draws.chance(0.3) else None,
         }
-        if is_guest:
+        if dept_index is None:  # a guest
             record.update(
                 creationType="Invitation",
                 externalUserState="Accepted",

@@ -58,6 +58,16 @@ def _bool(raw: Raw, key: str) -> bool | None:
     return value if isinstance(value, bool) else None
 
 
+def _object(raw: Raw, key: str) -> Raw:
+    value = raw.get(key)
+    return value if isinstance(value, dict) else {}
+
+
+def _list(raw: Raw, key: str) -> list[Any]:
+    value = raw.get(key)
+    return value if isinstance(value, list) else []
+
+
 def user(raw: Raw) -> records.User | None:
     """A directory user; None without an id."""
     entra_id = _text(raw, "id")
@@ -82,7 +92,7 @@ def app(raw: Raw) -> records.App | None:
     if entra_id is None or app_id is None:
         return None
     publisher = raw.get("verifiedPublisher") or {}
-    tags = raw.get("tags") if isinstance(raw.get("tags"), list) else []
+    tags = _list(raw, "tags")
     return records.App(
         entra_id=entra_id,
         app_id=app_id,
@@ -119,7 +129,8 @@ def grant(raw: Raw) -> records.Grant | None:
     consent_type = _text(raw, "consentType")
     if entra_id is None or client is None or resource is None or consent_type is None:
         return None
-    scope = raw.get("scope") if isinstance(raw.get("scope"), str) else ""
+    scope = raw.get("scope")
+    scope = scope if isinstance(scope, str) else ""
     return records.Grant(
         entra_id=entra_id,
         client_entra_id=client,
@@ -135,8 +146,7 @@ def sign_in(raw: Raw) -> records.SignIn | None:
     entra_id, occurred = _text(raw, "id"), timestamp(raw.get("createdDateTime"))
     if entra_id is None or occurred is None:
         return None
-    status = raw.get("status") if isinstance(raw.get("status"), dict) else {}
-    location = raw.get("location") if isinstance(raw.get("location"), dict) else {}
+    status, location = _object(raw, "status"), _object(raw, "location")
     error_code = status.get("errorCode")
     return records.SignIn(
         entra_id=entra_id,
@@ -161,7 +171,7 @@ def last_sign_in(raw: Raw) -> records.LastSignIn | None:
     entra_id = _text(raw, "id")
     if entra_id is None:
         return None
-    activity = raw.get("signInActivity") if isinstance(raw.get("signInActivity"), dict) else {}
+    activity = _object(raw, "signInActivity")
     return records.LastSignIn(
         user_entra_id=entra_id,
         last_sign_in_at=timestamp(activity.get("lastSignInDateTime")),

@@ -55,8 +55,9 @@ def _from_form(body: bytes) -> tuple[str, str | None]:
     if "payload" in form:
         payload = _json(form["payload"][0])
         kind = str(payload.get("type"))
-        team = payload.get("team") if isinstance(payload.get("team"), dict) else {}
-        return (kind if kind in INTERACTIVE else "interactive"), _team(team.get("id"))
+        team = payload.get("team")
+        team_id = team.get("id") if isinstance(team, dict) else None
+        return (kind if kind in INTERACTIVE else "interactive"), _team(team_id)
     team = _team(form.get("team_id", [None])[0])
     if "command" in form:
         return "command", team

@@ -9,11 +9,18 @@ from bot import blocks
 
 
 class Row(Protocol):
-    command: str
-    sub: str | None
-    usage: str
-    summary: str
-    admin: bool
+    """A line of the command table (read-only, so frozen dataclasses fit)."""
+
+    @property
+    def command(self) -> str: ...
+    @property
+    def sub(self) -> str | None: ...
+    @property
+    def usage(self) -> str: ...
+    @property
+    def summary(self) -> str: ...
+    @property
+    def admin(self) -> bool: ...
 
 
 def line(row: Row) -> str:

@@ -19,7 +19,9 @@ class Expansion:
 
 def split_top_level(text: str, separator: str) -> list[str]:
     """Split on a separator outside parentheses; 400 when they do not balance."""
-    parts, depth, current = [], 0, []
+    parts: list[str] = []
+    current: list[str] = []
+    depth = 0
     for char in text:
         if char == "(":
             depth += 1

@@ -8,6 +8,7 @@ does not announce every app as "became in use"; shadow IT is announced on first 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
 import time
 import uuid
@@ -57,11 +58,13 @@ def conclude(app: AppFacts, *, now: dt.datetime, active_days: int) -> Verdict:
 
 def _state(verdict: Verdict, now: dt.datetime) -> insight_state.DerivedState:
     app = verdict.app
-    moved = app.status != verdict.status.value or app.status_changed_at is None
+    changed_at = app.status_changed_at
+    if app.status != verdict.status.value or changed_at is None:
+        changed_at = now
     return insight_state.DerivedState(
         app=app.id,
         status=verdict.status.value,
-        status_changed_at=now if moved else app.status_changed_at,
+        status_changed_at=changed_at,
         shadow_detected_at=now if verdict.newly_shadow else app.shadow_detected_at,
     )
 
@@ -133,13 +136,13 @@ def _events(
         if v.newly_shadow
     }
     events = []
+    event = functools.partial(_event, organization_id=organization_id, now=now)
     for v in verdicts:
-        scope = {"organization_id": organization_id, "now": now}
         if v.transition is not None:
-            events.append(_event(v.transition, v.app, details=_status_details(v), **scope))
+            events.append(event(v.transition, v.app, details=_status_details(v)))
         if v.newly_shadow:
             kind = EventKind.SHADOW_IT_DETECTED
-            events.append(_event(kind, v.app, details=details[v.app.id], **scope))
+            events.append(event(kind, v.app, details=details[v.app.id]))
     return events
 
 

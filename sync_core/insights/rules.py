@@ -97,10 +97,10 @@ def status(
     if last_used_on is None:
         return AppStatus.DISCOVERED
     start = window(now=now, days=active_days).start
-    if last_used_on > start or (last_used_on == start and last_used_at is None):
-        return AppStatus.IN_USE
     if last_used_on < start:
         return AppStatus.INACTIVE
+    if last_used_on > start or last_used_at is None:
+        return AppStatus.IN_USE
     inside = last_used_at >= now - dt.timedelta(days=active_days)
     return AppStatus.IN_USE if inside else AppStatus.INACTIVE
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from sync_core.insights import rules
 from sync_core.insights.records import (
@@ -22,8 +23,9 @@ from sync_core.insights.records import (
 from sync_core.store.insights.app_figures import StoredApp
 
 
-def _refs(pairs: Sequence[Sequence[str | None]], limit: int) -> tuple[UserRef, ...]:
-    return tuple(UserRef(entra_id, name) for entra_id, name in pairs[:limit])  # type: ignore[arg-type]
+def _refs(pairs: Sequence[Sequence[Any]], limit: int) -> tuple[UserRef, ...]:
+    """Users from stored evidence: JSON pairs [entra_id, name or null]."""
+    return tuple(UserRef(entra_id, name) for entra_id, name in pairs[:limit])
 
 
 def shadow(row: StoredApp, summary: AppSummary, *, evidence_users: int = 10) -> ShadowApp | None:

@@ -51,8 +51,8 @@ async def record(*, organization_id: uuid.UUID, events: Sequence[NewActivity]) -
 def _entry(row: models.Activity) -> records.ActivityEntry:
     return records.ActivityEntry(
         id=row.id,
-        organization_id=row.organization_id,  # type: ignore[attr-defined]
-        connection_id=row.connection_id,  # type: ignore[attr-defined]
+        organization_id=row.organization_id,
+        connection_id=row.connection_id,
         kind=row.kind,
         actor=records.Actor(ActorType(row.actor_type), row.actor_id, row.actor_name),
         subject_type=row.subject_type,

@@ -86,18 +86,18 @@ async def app_grants_by_app(
         removed_at=None,
     ).order_by("first_seen_at", "id")
     principals = await people.users_by_entra_id(
-        connection_ids=[g.connection_id for g in grants],  # type: ignore[attr-defined]
+        connection_ids=[g.connection_id for g in grants],
         entra_ids=[g.principal_entra_id for g in grants if g.principal_entra_id],
     )
     for g in grants:
-        pk = by_client.get((str(g.connection_id), g.client_entra_id))  # type: ignore[attr-defined]
+        pk = by_client.get((str(g.connection_id), g.client_entra_id))
         if pk is None:  # a grant of another app of the same connections
             continue
         result[pk].append(
             AppGrant(
                 consent_type=g.consent_type,
                 scopes=tuple(g.scopes.split()),
-                consented_by=principals.get((g.connection_id, g.principal_entra_id or "")),  # type: ignore[attr-defined]
+                consented_by=principals.get((g.connection_id, g.principal_entra_id or "")),
                 first_seen_at=g.first_seen_at,
             )
         )

@@ -18,7 +18,7 @@ from typing import Any
 from sync_core.records import StoredUser
 from sync_core.store.app_access import AppGrant
 from sync_core.store.app_users import user_of
-from sync_core.store.insights.sql import as_datetime, db_uuid, fetch, marks
+from sync_core.store.insights.sql import as_datetime_required, db_uuid, fetch, marks
 from sync_core.store.paging import MAX_PAGE, Page
 
 APPS = """
@@ -83,7 +83,7 @@ async def app_grants_pages(
             consent_type=row["consent_type"],
             scopes=tuple((row["scopes"] or "").split()),
             consented_by=_user(row),
-            first_seen_at=as_datetime(row["first_seen_at"]),  # type: ignore[arg-type]
+            first_seen_at=as_datetime_required(row["first_seen_at"]),
         )
         found[int(row["app"])].append(((row["consent_type"], row["grant_entra_id"]), grant))
     for app in apps:

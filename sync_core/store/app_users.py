@@ -21,6 +21,7 @@ from sync_core.store.insights.sql import (
     as_bool,
     as_date,
     as_datetime,
+    as_datetime_required,
     as_uuid,
     db_uuid,
     fetch,
@@ -90,7 +91,7 @@ def user_of(row: dict[str, Any], *, entra_id: str, first_seen: str) -> StoredUse
         account_enabled=as_bool(row["account_enabled"]),
         last_sign_in_at=as_datetime(row["last_sign_in_at"]),
         last_successful_sign_in_at=as_datetime(row["last_successful_sign_in_at"]),
-        first_seen_at=as_datetime(row[first_seen]),  # type: ignore[arg-type]
+        first_seen_at=as_datetime_required(row[first_seen]),
         removed_at=as_datetime(row["removed_at"]),
     )
 
@@ -133,12 +134,12 @@ async def app_users_pages(
             sources=tuple(sorted(sources_of)),
             last_used_on=as_date(row["last_used_on"]),
         )
-    for app in apps:
-        pk, listed = int(app["id"]), list(found[int(app["id"])].values())
+    for app_row in apps:
+        pk, listed = int(app_row["id"]), list(found[int(app_row["id"])].values())
         pages[pk] = Page(
             items=listed[:first],
             keys=[(u.user.entra_id,) for u in listed[:first]],
-            total=int(app["total"]),
+            total=int(app_row["total"]),
             has_next=len(listed) > first,
         )
     return pages

@@ -17,7 +17,7 @@ def connection_record(row: models.Connection) -> records.Connection:
     """The record of a connection row."""
     return records.Connection(
         id=row.id,
-        organization_id=row.organization_id,  # type: ignore[attr-defined]
+        organization_id=row.organization_id,
         tenant_id=row.tenant_id,
         tenant_name=row.tenant_name,
         status=ConnectionStatus(row.status),

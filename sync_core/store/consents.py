@@ -57,7 +57,7 @@ async def consume(*, state_hash: str, now: dt.datetime) -> PendingConsent | None
         return None
     row = await models.ConsentRequest.get(state_hash=state_hash)
     return PendingConsent(
-        organization_id=row.organization_id,  # type: ignore[attr-defined]
+        organization_id=row.organization_id,
         actor=records.Actor(ActorType(row.actor_type), row.actor_id, row.actor_name),
         context=row.context or {},
         tenant_id=row.tenant_id,

@@ -13,6 +13,7 @@ from tortoise.transactions import in_transaction
 
 from sync_core import records
 from sync_core.store import bulk, models
+from sync_core.store.columns import column
 
 USER_FIELDS = (
     "display_name",
@@ -192,7 +193,7 @@ async def mark_removed(
     if not entra_ids:
         return []
     live = model.filter(connection_id=connection_id, entra_id__in=list(entra_ids), removed_at=None)
-    ids = list(await live.values_list("entra_id", flat=True))
+    ids: list[str] = await column(live, "entra_id")
     if ids:
         await model.filter(connection_id=connection_id, entra_id__in=ids).update(removed_at=at)
     return ids
@@ -209,7 +210,7 @@ async def mark_unseen_removed(
     query = model.filter(
         connection_id=connection_id, last_seen_at__lt=round_started_at, removed_at=None
     )
-    ids = list(await query.values_list("entra_id", flat=True))
+    ids: list[str] = await column(query, "entra_id")
     if ids:
         await model.filter(connection_id=connection_id, entra_id__in=ids).update(
             removed_at=removed_at
@@ -227,7 +228,7 @@ async def assignable_apps(*, connection_id: uuid.UUID) -> list[str]:
     query = models.Application.filter(
         connection_id=connection_id, removed_at=None, principal_type="Application"
     ).exclude(owner_tenant_id__in=list(MICROSOFT_TENANTS))
-    return list(await query.order_by("entra_id").values_list("entra_id", flat=True))
+    return await column(query.order_by("entra_id"), "entra_id")
 
 
 async def app_names(*, connection_id: uuid.UUID, entra_ids: Sequence[str]) -> dict[str, str]:

@@ -13,14 +13,17 @@ from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from graphlib import TopologicalSorter
+from typing import Any
 
 from tortoise.context import require_context
 from tortoise.expressions import Q, Subquery
+from tortoise.fields.relational import RelationalField
 from tortoise.models import Model
 from tortoise.transactions import in_transaction
 
 from sync_core.crypto import DecryptionError, Vault
 from sync_core.store import models, slack_models
+from sync_core.store.columns import column
 from sync_core.store.db import APP_LABEL
 from sync_core.store.organizations import NotFound, get_organization
 
@@ -82,7 +85,11 @@ def registered_models() -> list[type[Model]]:
 
 def _references(model: type[Model]) -> dict[str, type[Model]]:
     meta = model._meta
-    return {name: meta.fields_map[name].related_model for name in meta.fk_fields | meta.o2o_fields}
+    return {
+        name: field.related_model
+        for name in meta.fk_fields | meta.o2o_fields
+        if isinstance(field := meta.fields_map[name], RelationalField)  # all are: types narrow
+    }
 
 
 def _chain_to_organization(model: type[Model]) -> list[tuple[str, type[Model]]] | None:
@@ -114,7 +121,13 @@ def _scope(model: type[Model]) -> Scope:
             "sync_core/store/lifecycle.py"
         )
     lookup = "__".join(name for name, _ in chain) + "_id"
-    return Scope(model, lambda org: Q(**{lookup: org}), frozenset(t for _, t in chain))
+    return Scope(model, lambda org: _lookup(lookup, org), frozenset(t for _, t in chain))
+
+
+def _lookup(lookup: str, value: object) -> Q:
+    """Q(lookup=value) for a lookup built at run time."""
+    filters: dict[str, Any] = {lookup: value}  # Any: Q's own `join_type` keyword is a str
+    return Q(**filters)
 
 
 def deletion_plan() -> list[Scope]:
@@ -142,7 +155,7 @@ async def running_syncs(*, organization_id: uuid.UUID, now: dt.datetime) -> list
     alive = now - STALE_AFTER
     fresh = Q(heartbeat_at__gte=alive) | Q(heartbeat_at=None, created_at__gte=alive)
     query = models.SyncRun.filter(organization_id=organization_id, active_key__isnull=False)
-    return list(await query.filter(fresh).values_list("id", flat=True))
+    return await column(query.filter(fresh), "id")
 
 
 async def delete_organization(*, organization_id: uuid.UUID, now: dt.datetime) -> dict[str, int]:

@@ -9,6 +9,9 @@ sync must never fail on that ordering.
 
 from __future__ import annotations
 
+import uuid
+from typing import Any
+
 from tortoise import fields
 from tortoise.models import Model
 
@@ -34,9 +37,10 @@ class Organization(Model):
 
 class ApiToken(Model):
     id = fields.UUIDField(primary_key=True)
-    organization = fields.ForeignKeyField(
+    organization: fields.ForeignKeyRelation[Organization] = fields.ForeignKeyField(
         "appventory.Organization", related_name="api_tokens", on_delete=fields.CASCADE
     )
+    organization_id: uuid.UUID
     name = fields.CharField(max_length=200, default="")
     prefix = fields.CharField(max_length=16)
     token_hash = fields.CharField(max_length=64, unique=True)
@@ -50,13 +54,14 @@ class ApiToken(Model):
 
 class Connection(Model):
     id = fields.UUIDField(primary_key=True)
-    organization = fields.ForeignKeyField(
+    organization: fields.ForeignKeyRelation[Organization] = fields.ForeignKeyField(
         "appventory.Organization", related_name="connections", on_delete=fields.CASCADE
     )
+    organization_id: uuid.UUID
     tenant_id = fields.CharField(max_length=64)
     tenant_name = fields.CharField(max_length=256, null=True)
     status = fields.CharEnumField(ConnectionStatus, max_length=32)
-    permissions = fields.JSONField(default=list)
+    permissions: fields.JSONField[list[str]] = fields.JSONField(default=list)
     has_premium = fields.BooleanField(null=True)
     has_sign_in_data = fields.BooleanField(default=False)
     users_delta_link = fields.TextField(null=True)
@@ -81,9 +86,10 @@ class Connection(Model):
 
 class SlackWorkspace(Model):
     id = fields.UUIDField(primary_key=True)
-    organization = fields.ForeignKeyField(
+    organization: fields.ForeignKeyRelation[Organization] = fields.ForeignKeyField(
         "appventory.Organization", related_name="slack_workspaces", on_delete=fields.CASCADE
     )
+    organization_id: uuid.UUID
     team_id = fields.CharField(max_length=32, unique=True)
     team_name = fields.CharField(max_length=256, null=True)
     bot_user_id = fields.CharField(max_length=32, null=True)
@@ -97,12 +103,14 @@ class SlackWorkspace(Model):
 
 class SyncRun(Model):
     id = fields.UUIDField(primary_key=True)
-    organization = fields.ForeignKeyField(
+    organization: fields.ForeignKeyRelation[Organization] = fields.ForeignKeyField(
         "appventory.Organization", related_name="sync_runs", on_delete=fields.CASCADE
     )
-    connection = fields.ForeignKeyField(
+    organization_id: uuid.UUID
+    connection: fields.ForeignKeyRelation[Connection] = fields.ForeignKeyField(
         "appventory.Connection", related_name="sync_runs", on_delete=fields.CASCADE
     )
+    connection_id: uuid.UUID
     status = fields.CharEnumField(SyncStatus, max_length=16, default=SyncStatus.QUEUED)
     # Set to the connection id while queued or running, NULL after: the unique constraint lets
     # the database itself refuse a second active run of one connection.
@@ -112,8 +120,8 @@ class SyncRun(Model):
     actor_type = fields.CharEnumField(ActorType, max_length=16, default=ActorType.SYSTEM)
     actor_id = fields.CharField(max_length=128, null=True)
     full = fields.BooleanField(default=False)
-    entities = fields.JSONField(default=dict)
-    checkpoint = fields.JSONField(default=dict)
+    entities: fields.JSONField[dict[str, Any]] = fields.JSONField(default=dict)
+    checkpoint: fields.JSONField[dict[str, Any]] = fields.JSONField(default=dict)
     requests = fields.IntField(default=0)
     throttled = fields.IntField(default=0)
     seconds_waited = fields.FloatField(default=0.0)
@@ -133,19 +141,20 @@ class ConsentRequest(Model):
     """A pending admin-consent round trip: the server-side half of the signed `state`."""
 
     id = fields.UUIDField(primary_key=True)
-    organization = fields.ForeignKeyField(
+    organization: fields.ForeignKeyRelation[Organization] = fields.ForeignKeyField(
         "appventory.Organization", related_name="consent_requests", on_delete=fields.CASCADE
     )
+    organization_id: uuid.UUID
     state_hash = fields.CharField(max_length=64, unique=True)
     actor_type = fields.CharEnumField(ActorType, max_length=16)
     actor_id = fields.CharField(max_length=128, null=True)
     actor_name = fields.CharField(max_length=256, null=True)
-    context = fields.JSONField(default=dict)
+    context: fields.JSONField[dict[str, Any]] = fields.JSONField(default=dict)
     # The tenant this request may connect: named up front (refresh, re-grant) or proven by
     # Microsoft's consent redirect before the admin sign-in step.
     tenant_id = fields.CharField(max_length=64, null=True)
     # MSAL's auth-code flow (PKCE verifier, nonce) for the admin sign-in step; null before it.
-    signin_flow = fields.JSONField(null=True)
+    signin_flow: fields.JSONField[dict[str, Any] | None] = fields.JSONField(null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
     expires_at = fields.DatetimeField()
     used_at = fields.DatetimeField(null=True)
@@ -156,12 +165,14 @@ class ConsentRequest(Model):
 
 class Activity(Model):
     id = fields.BigIntField(primary_key=True)
-    organization = fields.ForeignKeyField(
+    organization: fields.ForeignKeyRelation[Organization] = fields.ForeignKeyField(
         "appventory.Organization", related_name="activities", on_delete=fields.CASCADE
     )
-    connection = fields.ForeignKeyField(
+    organization_id: uuid.UUID
+    connection: fields.ForeignKeyNullableRelation[Connection] = fields.ForeignKeyField(
         "appventory.Connection", related_name="activities", null=True, on_delete=fields.CASCADE
     )
+    connection_id: uuid.UUID | None
     kind = fields.CharField(max_length=64)
     actor_type = fields.CharEnumField(ActorType, max_length=16)
     actor_id = fields.CharField(max_length=128, null=True)
@@ -169,7 +180,7 @@ class Activity(Model):
     subject_type = fields.CharField(max_length=32, null=True)
     subject_id = fields.CharField(max_length=128, null=True)
     subject_name = fields.CharField(max_length=512, null=True)
-    details = fields.JSONField(default=dict)
+    details: fields.JSONField[dict[str, Any]] = fields.JSONField(default=dict)
     created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:
@@ -179,9 +190,10 @@ class Activity(Model):
 
 class DirectoryUser(Model):
     id = fields.BigIntField(primary_key=True)
-    connection = fields.ForeignKeyField(
+    connection: fields.ForeignKeyRelation[Connection] = fields.ForeignKeyField(
         "appventory.Connection", related_name="users", on_delete=fields.CASCADE
     )
+    connection_id: uuid.UUID
     entra_id = fields.CharField(max_length=ENTRA_ID)
     display_name = fields.CharField(max_length=256, null=True)
     mail = fields.CharField(max_length=320, null=True)
@@ -203,16 +215,17 @@ class DirectoryUser(Model):
 
 class Application(Model):
     id = fields.BigIntField(primary_key=True)
-    connection = fields.ForeignKeyField(
+    connection: fields.ForeignKeyRelation[Connection] = fields.ForeignKeyField(
         "appventory.Connection", related_name="applications", on_delete=fields.CASCADE
     )
+    connection_id: uuid.UUID
     entra_id = fields.CharField(max_length=ENTRA_ID)
     app_id = fields.CharField(max_length=ENTRA_ID, db_index=True)
     display_name = fields.CharField(max_length=512)
     publisher_name = fields.CharField(max_length=512, null=True)
     owner_tenant_id = fields.CharField(max_length=64, null=True)
     principal_type = fields.CharField(max_length=32, null=True)
-    tags = fields.JSONField(default=list)
+    tags: fields.JSONField[list[str]] = fields.JSONField(default=list)
     account_enabled = fields.BooleanField(null=True)
     verified_publisher = fields.CharField(max_length=512, null=True)
     homepage = fields.CharField(max_length=1024, null=True)
@@ -235,9 +248,10 @@ class AppAccess(Model):
     """A principal's access to an app, with how it came about."""
 
     id = fields.BigIntField(primary_key=True)
-    connection = fields.ForeignKeyField(
+    connection: fields.ForeignKeyRelation[Connection] = fields.ForeignKeyField(
         "appventory.Connection", related_name="app_access", on_delete=fields.CASCADE
     )
+    connection_id: uuid.UUID
     app_entra_id = fields.CharField(max_length=ENTRA_ID)
     principal_entra_id = fields.CharField(max_length=ENTRA_ID)
     principal_type = fields.CharField(max_length=32, default="User")
@@ -263,9 +277,10 @@ class GroupMember(Model):
     """
 
     id = fields.BigIntField(primary_key=True)
-    connection = fields.ForeignKeyField(
+    connection: fields.ForeignKeyRelation[Connection] = fields.ForeignKeyField(
         "appventory.Connection", related_name="group_members", on_delete=fields.CASCADE
     )
+    connection_id: uuid.UUID
     group_entra_id = fields.CharField(max_length=ENTRA_ID)
     member_entra_id = fields.CharField(max_length=ENTRA_ID)
     first_seen_at = fields.DatetimeField()
@@ -282,9 +297,10 @@ class PermissionGrant(Model):
     """A delegated OAuth2 permission grant (admin or user consent)."""
 
     id = fields.BigIntField(primary_key=True)
-    connection = fields.ForeignKeyField(
+    connection: fields.ForeignKeyRelation[Connection] = fields.ForeignKeyField(
         "appventory.Connection", related_name="grants", on_delete=fields.CASCADE
     )
+    connection_id: uuid.UUID
     entra_id = fields.CharField(max_length=128)
     client_entra_id = fields.CharField(max_length=ENTRA_ID)
     resource_entra_id = fields.CharField(max_length=ENTRA_ID)
@@ -303,9 +319,10 @@ class PermissionGrant(Model):
 
 class SignInEvent(Model):
     id = fields.BigIntField(primary_key=True)
-    connection = fields.ForeignKeyField(
+    connection: fields.ForeignKeyRelation[Connection] = fields.ForeignKeyField(
         "appventory.Connection", related_name="sign_ins", on_delete=fields.CASCADE
     )
+    connection_id: uuid.UUID
     entra_id = fields.CharField(max_length=ENTRA_ID)
     occurred_at = fields.DatetimeField()
     user_entra_id = fields.CharField(max_length=ENTRA_ID, null=True)
@@ -331,9 +348,10 @@ class UsageDaily(Model):
     """Sign-ins per app, user and day: kept after raw events age out of Entra and of our store."""
 
     id = fields.BigIntField(primary_key=True)
-    connection = fields.ForeignKeyField(
+    connection: fields.ForeignKeyRelation[Connection] = fields.ForeignKeyField(
         "appventory.Connection", related_name="usage", on_delete=fields.CASCADE
     )
+    connection_id: uuid.UUID
     app_id = fields.CharField(max_length=ENTRA_ID)
     user_entra_id = fields.CharField(max_length=ENTRA_ID)
     day = fields.DateField()

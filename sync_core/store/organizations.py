@@ -82,7 +82,7 @@ async def authenticate(*, secret: str) -> records.ApiTokenInfo | None:
         return None
     return records.ApiTokenInfo(
         id=row.id,
-        organization_id=row.organization_id,  # type: ignore[attr-defined]
+        organization_id=row.organization_id,
         name=row.name,
         prefix=row.prefix,
         created_at=row.created_at,

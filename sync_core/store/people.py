@@ -19,7 +19,7 @@ def stored_user(row: models.DirectoryUser) -> records.StoredUser:
     """The record of a user row."""
     return records.StoredUser(
         id=row.id,
-        connection_id=row.connection_id,  # type: ignore[attr-defined]
+        connection_id=row.connection_id,
         entra_id=row.entra_id,
         display_name=row.display_name,
         mail=row.mail,
@@ -84,4 +84,4 @@ async def users_by_entra_id(
     rows = await models.DirectoryUser.filter(
         connection_id__in=list(set(connection_ids)), entra_id__in=list(set(entra_ids))
     )
-    return {(row.connection_id, row.entra_id): stored_user(row) for row in rows}  # type: ignore[attr-defined]
+    return {(row.connection_id, row.entra_id): stored_user(row) for row in rows}

@@ -20,6 +20,7 @@ from sync_core.records import (
     SyncStatus,
 )
 from sync_core.store import models
+from sync_core.store.columns import column, value
 from sync_core.store.organizations import NotFound
 from sync_core.store.paging import Page, keyset
 
@@ -50,8 +51,8 @@ def report(row: models.SyncRun, *, tenant_id: str) -> records.SyncReport:
     """The record of a run row."""
     return records.SyncReport(
         id=row.id,
-        organization_id=row.organization_id,  # type: ignore[attr-defined]
-        connection_id=row.connection_id,  # type: ignore[attr-defined]
+        organization_id=row.organization_id,
+        connection_id=row.connection_id,
         tenant_id=tenant_id,
         status=SyncStatus(row.status),
         trigger=row.trigger,
@@ -71,7 +72,7 @@ def report(row: models.SyncRun, *, tenant_id: str) -> records.SyncReport:
 
 
 async def _tenant(connection_id: uuid.UUID) -> str:
-    return await models.Connection.get(id=connection_id).values_list("tenant_id", flat=True)
+    return await value(models.Connection.get(id=connection_id), "tenant_id")
 
 
 async def active_run(*, connection_id: uuid.UUID) -> records.SyncReport | None:
@@ -91,7 +92,7 @@ async def request_run(
     connection = await models.Connection.get(id=connection_id)
     try:
         row = await models.SyncRun.create(
-            organization_id=connection.organization_id,  # type: ignore[attr-defined]
+            organization_id=connection.organization_id,
             connection_id=connection_id,
             active_key=str(connection_id),
             trigger=trigger,
@@ -205,7 +206,7 @@ async def finish(
 
 async def checkpoint(*, run_id: uuid.UUID) -> dict[str, Any]:
     """Where a run got to (empty for a fresh run)."""
-    return await models.SyncRun.get(id=run_id).values_list("checkpoint", flat=True)
+    return await value(models.SyncRun.get(id=run_id), "checkpoint")
 
 
 async def get_run(*, organization_id: uuid.UUID, run_id: uuid.UUID) -> records.SyncReport:
@@ -213,7 +214,7 @@ async def get_run(*, organization_id: uuid.UUID, run_id: uuid.UUID) -> records.S
     row = await models.SyncRun.get_or_none(id=run_id, organization_id=organization_id)
     if row is None:
         raise NotFound(f"no sync run {run_id}")
-    return report(row, tenant_id=await _tenant(row.connection_id))  # type: ignore[attr-defined]
+    return report(row, tenant_id=await _tenant(row.connection_id))
 
 
 async def list_runs(
@@ -233,10 +234,8 @@ def _stalled(older_than: dt.datetime) -> Q:
 
 async def stale_runs(*, older_than: dt.datetime) -> list[uuid.UUID]:
     """Active runs whose worker stopped reporting: candidates to resume."""
-    return list(
-        await models.SyncRun.filter(active_key__isnull=False)
-        .filter(_stalled(older_than))
-        .values_list("id", flat=True)
+    return await column(
+        models.SyncRun.filter(active_key__isnull=False).filter(_stalled(older_than)), "id"
     )
 
 
@@ -245,7 +244,7 @@ async def load(*, run_id: uuid.UUID) -> tuple[records.SyncReport, dict[str, Any]
     row = await models.SyncRun.get_or_none(id=run_id)
     if row is None:
         raise NotFound(f"no sync run {run_id}")
-    tenant = await _tenant(row.connection_id)  # type: ignore[attr-defined]
+    tenant = await _tenant(row.connection_id)
     return report(row, tenant_id=tenant), dict(row.entities or {}), dict(row.checkpoint or {})
 
 
@@ -271,11 +270,11 @@ async def runs_page(
 
 async def failure_streak(*, connection_id: uuid.UUID, limit: int = 20) -> int:
     """How many of the connection's latest finished runs failed, back to the last that did not."""
-    statuses = await (
+    statuses: list[SyncStatus] = await column(
         models.SyncRun.filter(connection_id=connection_id, active_key=None)
         .order_by("-created_at")
-        .limit(limit)
-        .values_list("status", flat=True)
+        .limit(limit),
+        "status",
     )
     streak = 0
     for status in statuses:
@@ -302,4 +301,4 @@ async def due_connections(
     if overdue_before is not None:
         due |= Q(last_sync_at__lt=overdue_before)
     query = models.Connection.filter(status=ConnectionStatus.CONNECTED, removed_at=None).filter(due)
-    return list(await query.order_by("next_sync_at").values_list("id", flat=True))
+    return await column(query.order_by("next_sync_at"), "id")

@@ -13,6 +13,7 @@ from tortoise.transactions import in_transaction
 
 from sync_core import records
 from sync_core.store import bulk, models
+from sync_core.store.columns import value
 from sync_core.store.db import driver
 
 ROLLUP_COLUMNS = "connection_id, app_id, user_entra_id, day, successes, failures"
@@ -72,7 +73,7 @@ def _rollup(connection_id: uuid.UUID, events: Sequence[records.SignIn]) -> list[
     counted = Counter(
         (e.app_id, e.user_entra_id, e.occurred_at.date(), e.succeeded)
         for e in events
-        if _is_counted(e)
+        if e.app_id and e.user_entra_id  # _is_counted, spelled out so the types narrow
     )
     totals: dict[tuple[str, str, dt.date], list[int]] = {}
     for (app_id, user, day, succeeded), n in counted.items():
@@ -210,10 +211,5 @@ async def set_last_sign_ins(
 
 async def latest_sign_in(*, connection_id: uuid.UUID) -> dt.datetime | None:
     """The newest stored sign-in time of a connection."""
-    row = (
-        await models.SignInEvent.filter(connection_id=connection_id)
-        .order_by("-occurred_at")
-        .first()
-        .values_list("occurred_at", flat=True)
-    )
-    return row
+    latest = models.SignInEvent.filter(connection_id=connection_id).order_by("-occurred_at")
+    return await value(latest.first(), "occurred_at")

@@ -64,7 +64,7 @@ class SyncMessage:
 def _workspace(row: models.SlackWorkspace) -> Workspace:
     return Workspace(
         team_id=row.team_id,
-        organization_id=row.organization_id,  # type: ignore[attr-defined]
+        organization_id=row.organization_id,
         team_name=row.team_name,
         alert_channel_id=row.alert_channel_id,
     )
@@ -103,13 +103,13 @@ async def bind_workspace(
         raise NotFound(f"no organization {organization_id}")
     async with in_transaction():
         row = await models.SlackWorkspace.get_or_none(team_id=team_id)
-        previous = row.organization_id if row else None  # type: ignore[attr-defined]
+        previous = row.organization_id if row else None
         if row is None:
             row = await models.SlackWorkspace.create(
                 team_id=team_id, organization_id=organization_id, team_name=team_name
             )
         else:
-            row.organization_id = organization_id  # type: ignore[attr-defined]
+            row.organization_id = organization_id
             row.team_name = team_name or row.team_name
             if previous != organization_id:
                 row.alert_channel_id = None  # a channel of the old organization's choosing
@@ -269,13 +269,13 @@ async def consume_oauth_state(*, state: str, now: dt.datetime) -> bool:
 async def oauth_state_invite(*, state: str) -> uuid.UUID | None:
     """The invite an install state started from, if any."""
     row = await slack_models.SlackOAuthState.get_or_none(state_hash=_state_hash(state))
-    return row.invite_id if row else None  # type: ignore[attr-defined]
+    return row.invite_id if row else None
 
 
 def _message(row: slack_models.SlackSyncMessage) -> SyncMessage:
     return SyncMessage(
         id=row.id,
-        run_id=row.sync_run_id,  # type: ignore[attr-defined]
+        run_id=row.sync_run_id,
         team_id=row.team_id,
         channel_id=row.channel_id,
         ts=row.ts,

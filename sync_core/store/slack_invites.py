@@ -57,7 +57,7 @@ def _hash(token: str) -> str:
 def _invite(row: slack_models.SlackInvite) -> Invite:
     return Invite(
         id=row.id,
-        organization_id=row.organization_id,  # type: ignore[attr-defined]
+        organization_id=row.organization_id,
         expires_at=row.expires_at,
         used_at=row.used_at,
         used_by_team_id=row.used_by_team_id,
@@ -90,4 +90,4 @@ async def use(*, invite_id: uuid.UUID, team_id: str, now: dt.datetime) -> uuid.U
     if not used or row is None:
         expired = row is not None and row.used_at is None
         raise InviteUnusable(InviteStatus.EXPIRED if expired else InviteStatus.USED)
-    return row.organization_id  # type: ignore[attr-defined]
+    return row.organization_id

@@ -7,8 +7,14 @@ across processes and deploys.
 
 from __future__ import annotations
 
+import uuid
+from typing import TYPE_CHECKING
+
 from tortoise import fields
 from tortoise.models import Model
+
+if TYPE_CHECKING:
+    from sync_core.store.models import Organization, SyncRun
 
 
 class SlackInstallation(Model):
@@ -40,9 +46,10 @@ class SlackInvite(Model):
     id = fields.UUIDField(primary_key=True)
     # SHA-256 of the link's random token; the token itself is only ever shown to the operator.
     token_hash = fields.CharField(max_length=64, unique=True)
-    organization = fields.ForeignKeyField(
+    organization: fields.ForeignKeyRelation[Organization] = fields.ForeignKeyField(
         "appventory.Organization", related_name="slack_invites", on_delete=fields.CASCADE
     )
+    organization_id: uuid.UUID
     created_at = fields.DatetimeField(auto_now_add=True)
     expires_at = fields.DatetimeField()
     used_at = fields.DatetimeField(null=True)
@@ -58,9 +65,10 @@ class SlackOAuthState(Model):
     id = fields.UUIDField(primary_key=True)
     state_hash = fields.CharField(max_length=64, unique=True)
     # Set when the install started from an invite link; the invite is used when it completes.
-    invite = fields.ForeignKeyField(
+    invite: fields.ForeignKeyNullableRelation[SlackInvite] = fields.ForeignKeyField(
         "appventory.SlackInvite", related_name="oauth_states", null=True, on_delete=fields.CASCADE
     )
+    invite_id: uuid.UUID | None
     created_at = fields.DatetimeField(auto_now_add=True)
     expires_at = fields.DatetimeField()
     used_at = fields.DatetimeField(null=True)
@@ -73,9 +81,10 @@ class SlackSyncMessage(Model):
     """Where the Slack message of a sync lives, so whichever process ends the run can finish it."""
 
     id = fields.BigIntField(primary_key=True)
-    sync_run = fields.ForeignKeyField(
+    sync_run: fields.ForeignKeyRelation[SyncRun] = fields.ForeignKeyField(
         "appventory.SyncRun", related_name="slack_messages", on_delete=fields.CASCADE
     )
+    sync_run_id: uuid.UUID
     team_id = fields.CharField(max_length=32)
     channel_id = fields.CharField(max_length=32, null=True)
     ts = fields.CharField(max_length=32, null=True)

@@ -7,7 +7,7 @@ import datetime as dt
 import uuid
 from dataclasses import dataclass, field
 
-from sync_core.graph import GraphClient
+from sync_core.graph import GraphClient, TokenError
 from sync_core.records import SyncState
 from sync_core.sync.progress import RunProgress
 
@@ -40,7 +40,7 @@ class PassContext:
     # Set once the sign-in pass has shown whether the tenant has P1/P2 (or has ended).
     licence_known: asyncio.Event = field(default_factory=asyncio.Event)
     # Set when a token request failed mid-run (consent revoked, secret expired).
-    token_error: Exception | None = None
+    token_error: TokenError | None = None
     # Passes that raised something other than a Graph error (a bug, the store failing).
     crashed: list[str] = field(default_factory=list)
 

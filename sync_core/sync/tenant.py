@@ -16,7 +16,15 @@ from tenacity import (
     wait_incrementing,
 )
 
-from sync_core.graph import GraphClient, GraphError, TokenError, TokenProvider, TokenSource, signin
+from sync_core.graph import (
+    AccessToken,
+    GraphClient,
+    GraphError,
+    TokenError,
+    TokenProvider,
+    TokenSource,
+    signin,
+)
 from sync_core.graph.signin import SignedInUser
 from sync_core.sync.hints import REQUIRED_PERMISSIONS
 
@@ -56,7 +64,7 @@ async def check_tenant(
         ),
         reraise=True,
     )
-    token = await retrying(tokens.token, graph.tenant_id)
+    token: AccessToken = await retrying(tokens.token, graph.tenant_id)
     name = None
     try:
         organization = await graph.get_json("organization", params={"$select": "id,displayName"})

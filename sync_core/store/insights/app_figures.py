@@ -18,7 +18,15 @@ from typing import Any
 
 from sync_core.app_facts import AppFacts
 from sync_core.store.insights.facts import app_row
-from sync_core.store.insights.sql import as_bool, as_date, as_datetime, db_uuid, fetch, marks
+from sync_core.store.insights.sql import (
+    as_bool,
+    as_date,
+    as_datetime,
+    as_datetime_required,
+    db_uuid,
+    fetch,
+    marks,
+)
 
 COUNTS = (
     "assigned_users",
@@ -131,7 +139,7 @@ def _stored(row: dict[str, Any]) -> StoredApp:
         **{name: int(row[name] or 0) for name in COUNTS},
     )
     figures = Figures(
-        computed_at=as_datetime(row["computed_at"]),  # type: ignore[arg-type]
+        computed_at=as_datetime_required(row["computed_at"]),
         active_days=int(row["active_days"]),
         inactive_days=int(row["inactive_days"]),
         sort_name=row["sort_name"],
@@ -149,7 +157,8 @@ def _bound(status: str, bounds: Bounds) -> list[Any]:
 
 
 def _where(selection: Selection) -> tuple[str, list[Any]]:
-    s, sql, params = selection, "", []
+    s, sql = selection, ""
+    params: list[Any] = []
     if s.connection_id is not None:
         sql, params = sql + " AND f.connection_id = ?", [*params, db_uuid(s.connection_id)]
     if s.app_ids is not None:

@@ -9,6 +9,7 @@ Inventory tables refer to each other by Entra ids, so the joins are on
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import uuid
 from collections.abc import Sequence
 from dataclasses import replace
@@ -22,6 +23,7 @@ from sync_core.store.insights.sql import (
     as_bool,
     as_date,
     as_datetime,
+    as_datetime_required,
     as_uuid,
     db_uuid,
     fetch,
@@ -131,7 +133,7 @@ def app_row(row: dict[str, Any], **figures: Any) -> AppFacts:
         category_override=row["category_override"],
         seat_cost_amount=None if amount is None else Decimal(str(amount)),
         seat_cost_currency=row["seat_cost_currency"],
-        first_seen_at=as_datetime(row["first_seen_at"]),
+        first_seen_at=as_datetime_required(row["first_seen_at"]),
         removed_at=as_datetime(row["removed_at"]),
         status=row["status"],
         status_changed_at=as_datetime(row["status_changed_at"]),
@@ -226,14 +228,13 @@ async def app_facts(
     if not apps:
         return []
     some = any(f is not None for f in (app_ids, stage, after, limit))
-    by_entra, by_app = {"attr": "entra_id", "some": some}, {"attr": "app_id", "some": some}
-    access = await _grouped(ACCESS, apps, column="x.app_entra_id", **by_entra)
-    admin = await _grouped(ADMIN_CONSENTS, apps, column="g.client_entra_id", **by_entra)
+    by_entra = functools.partial(_grouped, apps=apps, attr="entra_id", some=some)
+    by_app = functools.partial(_grouped, apps=apps, attr="app_id", some=some)
+    access = await by_entra(ACCESS, column="x.app_entra_id")
+    admin = await by_entra(ADMIN_CONSENTS, column="g.client_entra_id")
     window_params = [window.start, window.start, window.start, window.end]
-    usage = await _grouped(USAGE, apps, column="d.app_id", leading=window_params, **by_app)
-    unassigned = await _grouped(
-        UNASSIGNED, apps, column="d.app_id", leading=[window.start, window.end], **by_app
-    )
+    usage = await by_app(USAGE, column="d.app_id", leading=window_params)
+    unassigned = await by_app(UNASSIGNED, column="d.app_id", leading=[window.start, window.end])
     figures = [_with_figures(app, access, admin, usage, unassigned) for app in apps]
     return await _with_first_day_times(figures, window)
 

@@ -13,7 +13,12 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sync_core.store.insights.sql import as_datetime, db_uuid, fetch, marks
+from sync_core.store.insights.sql import (
+    as_datetime_required,
+    db_uuid,
+    fetch,
+    marks,
+)
 
 # One seat per user and app, assigned directly or through a group, while still in the
 # directory; its start as in insight_usage.SEATS (`group_access.starts_at`: a group member's is
@@ -147,7 +152,7 @@ async def last_use_times(
         start = dt.datetime.combine(day, dt.time(), tzinfo=dt.UTC)
         params = [db_uuid(connection_id), start, start + dt.timedelta(days=1), *app_ids]
         for row in await fetch(LAST_USE.format(apps=marks(app_ids)), params):
-            found[row["app_id"]] = as_datetime(row["last_used_at"])  # type: ignore[assignment]
+            found[row["app_id"]] = as_datetime_required(row["last_used_at"])
     return found
 
 

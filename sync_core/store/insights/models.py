@@ -8,22 +8,30 @@ stage history people wrote. And what derive computed after the last sync for rea
 
 from __future__ import annotations
 
+import uuid
+from typing import TYPE_CHECKING, Any
+
 from tortoise import fields
 from tortoise.models import Model
 
 from sync_core.records import ActorType, AppStage
+
+if TYPE_CHECKING:
+    from sync_core.store.models import Application, Connection, Organization
 
 
 class AppInsight(Model):
     """What the last derive concluded about one application."""
 
     id = fields.BigIntField(primary_key=True)
-    connection = fields.ForeignKeyField(
+    connection: fields.ForeignKeyRelation[Connection] = fields.ForeignKeyField(
         "appventory.Connection", related_name="app_insights", on_delete=fields.CASCADE
     )
-    application = fields.OneToOneField(
+    connection_id: uuid.UUID
+    application: fields.OneToOneRelation[Application] = fields.OneToOneField(
         "appventory.Application", related_name="insight", on_delete=fields.CASCADE
     )
+    application_id: int
     status = fields.CharField(max_length=16)
     status_changed_at = fields.DatetimeField()
     shadow_detected_at = fields.DatetimeField(null=True)
@@ -37,12 +45,14 @@ class StageChange(Model):
     """One change of an application's lifecycle stage, by a person or the system."""
 
     id = fields.BigIntField(primary_key=True)
-    organization = fields.ForeignKeyField(
+    organization: fields.ForeignKeyRelation[Organization] = fields.ForeignKeyField(
         "appventory.Organization", related_name="stage_changes", on_delete=fields.CASCADE
     )
-    application = fields.ForeignKeyField(
+    organization_id: uuid.UUID
+    application: fields.ForeignKeyRelation[Application] = fields.ForeignKeyField(
         "appventory.Application", related_name="stage_changes", on_delete=fields.CASCADE
     )
+    application_id: int
     from_stage = fields.CharEnumField(AppStage, max_length=16, null=True)
     to_stage = fields.CharEnumField(AppStage, max_length=16)
     actor_type = fields.CharEnumField(ActorType, max_length=16)
@@ -65,15 +75,18 @@ class AppFigures(Model):
     """
 
     id = fields.BigIntField(primary_key=True)
-    organization = fields.ForeignKeyField(
+    organization: fields.ForeignKeyRelation[Organization] = fields.ForeignKeyField(
         "appventory.Organization", related_name="app_figures", on_delete=fields.CASCADE
     )
-    connection = fields.ForeignKeyField(
+    organization_id: uuid.UUID
+    connection: fields.ForeignKeyRelation[Connection] = fields.ForeignKeyField(
         "appventory.Connection", related_name="app_figures", on_delete=fields.CASCADE
     )
-    application = fields.OneToOneField(
+    connection_id: uuid.UUID
+    application: fields.OneToOneRelation[Application] = fields.OneToOneField(
         "appventory.Application", related_name="figures", on_delete=fields.CASCADE
     )
+    application_id: int
     sort_name = fields.CharField(max_length=512)  # the display name at derive: the list order
     computed_at = fields.DatetimeField()
     active_days = fields.IntField()
@@ -99,8 +112,8 @@ class AppFigures(Model):
     catalog_category = fields.CharField(max_length=128, null=True)
     shadow = fields.BooleanField(default=False)  # shadow IT unless people approved it
     problem_count = fields.IntField(default=0)
-    problems = fields.JSONField(default=list)
-    evidence = fields.JSONField(default=dict)
+    problems: fields.JSONField[list[dict[str, Any]]] = fields.JSONField(default=list)
+    evidence: fields.JSONField[dict[str, Any]] = fields.JSONField(default=dict)
 
     class Meta:
         table = "app_figures"
@@ -111,15 +124,18 @@ class AppDepartmentSeats(Model):
     """Seats of one application in one department, as the last derive counted them."""
 
     id = fields.BigIntField(primary_key=True)
-    organization = fields.ForeignKeyField(
+    organization: fields.ForeignKeyRelation[Organization] = fields.ForeignKeyField(
         "appventory.Organization", related_name="app_department_seats", on_delete=fields.CASCADE
     )
-    connection = fields.ForeignKeyField(
+    organization_id: uuid.UUID
+    connection: fields.ForeignKeyRelation[Connection] = fields.ForeignKeyField(
         "appventory.Connection", related_name="app_department_seats", on_delete=fields.CASCADE
     )
-    application = fields.ForeignKeyField(
+    connection_id: uuid.UUID
+    application: fields.ForeignKeyRelation[Application] = fields.ForeignKeyField(
         "appventory.Application", related_name="department_seats", on_delete=fields.CASCADE
     )
+    application_id: int
     department = fields.CharField(max_length=256, null=True)
     seats = fields.IntField(default=0)
     inactive_seats = fields.IntField(default=0)
@@ -133,12 +149,14 @@ class DepartmentFigures(Model):
     """Users, active users and apps used of one department of one tenant, at the last derive."""
 
     id = fields.BigIntField(primary_key=True)
-    organization = fields.ForeignKeyField(
+    organization: fields.ForeignKeyRelation[Organization] = fields.ForeignKeyField(
         "appventory.Organization", related_name="department_figures", on_delete=fields.CASCADE
     )
-    connection = fields.ForeignKeyField(
+    organization_id: uuid.UUID
+    connection: fields.ForeignKeyRelation[Connection] = fields.ForeignKeyField(
         "appventory.Connection", related_name="department_figures", on_delete=fields.CASCADE
     )
+    connection_id: uuid.UUID
     department = fields.CharField(max_length=256, null=True)
     users = fields.IntField(default=0)
     active_users = fields.IntField(default=0)
@@ -154,14 +172,18 @@ class OverlapFigures(Model):
     """One category with two or more In Use apps of one tenant, at the last derive."""
 
     id = fields.BigIntField(primary_key=True)
-    organization = fields.ForeignKeyField(
+    organization: fields.ForeignKeyRelation[Organization] = fields.ForeignKeyField(
         "appventory.Organization", related_name="overlap_figures", on_delete=fields.CASCADE
     )
-    connection = fields.ForeignKeyField(
+    organization_id: uuid.UUID
+    connection: fields.ForeignKeyRelation[Connection] = fields.ForeignKeyField(
         "appventory.Connection", related_name="overlap_figures", on_delete=fields.CASCADE
     )
+    connection_id: uuid.UUID
     category = fields.CharField(max_length=128)
-    app_ids = fields.JSONField(default=list)  # our ids, most active users first
+    app_ids: fields.JSONField[list[int]] = fields.JSONField(
+        default=list
+    )  # our ids, most active users first
     users_in_several = fields.IntField(default=0)
     users_total = fields.IntField(default=0)
     computed_at = fields.DatetimeField()

@@ -75,7 +75,7 @@ def as_uuid(value: object) -> uuid.UUID:
 
 def as_date(value: object) -> dt.date | None:
     if value is None or isinstance(value, dt.date):
-        return value  # type: ignore[return-value]
+        return value
     return dt.date.fromisoformat(str(value)[:10])
 
 
@@ -84,6 +84,21 @@ def as_datetime(value: object) -> dt.datetime | None:
         return None
     moment = value if isinstance(value, dt.datetime) else dt.datetime.fromisoformat(str(value))
     return moment.replace(tzinfo=dt.UTC) if moment.tzinfo is None else moment.astimezone(dt.UTC)
+
+
+# The same for NOT NULL columns (and aggregates over them): NULL there is a broken query.
+def as_date_required(value: object) -> dt.date:
+    day = as_date(value)
+    if day is None:
+        raise ValueError("NULL read where a date was required")
+    return day
+
+
+def as_datetime_required(value: object) -> dt.datetime:
+    moment = as_datetime(value)
+    if moment is None:
+        raise ValueError("NULL read where a datetime was required")
+    return moment
 
 
 def as_bool(value: object) -> bool | None:

@@ -19,6 +19,7 @@ from tortoise.transactions import in_transaction
 from sync_core import records
 from sync_core.records import ActorType, AppStage
 from sync_core.store import activity, models
+from sync_core.store.columns import column
 from sync_core.store.insights import models as insight_models
 from sync_core.store.organizations import NotFound
 
@@ -92,7 +93,7 @@ def _ref(organization_id: uuid.UUID, row: models.Application) -> AppRef:
     return AppRef(
         id=row.id,
         organization_id=organization_id,
-        connection_id=row.connection_id,  # type: ignore[attr-defined]
+        connection_id=row.connection_id,
         entra_id=row.entra_id,
         name=row.display_name,
     )
@@ -218,9 +219,9 @@ async def start_review(
     if not app_ids:
         return []
     async with in_transaction():
-        pending = await models.Application.filter(
-            id__in=list(app_ids), stage__isnull=True
-        ).values_list("id", flat=True)
+        pending: list[int] = await column(
+            models.Application.filter(id__in=list(app_ids), stage__isnull=True), "id"
+        )
         if not pending:
             return []
         await models.Application.filter(id__in=pending, stage__isnull=True).update(

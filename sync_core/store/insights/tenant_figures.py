@@ -12,7 +12,13 @@ import uuid
 from dataclasses import dataclass
 from decimal import Decimal
 
-from sync_core.store.insights.sql import as_datetime, as_decimal, as_uuid, db_uuid, fetch
+from sync_core.store.insights.sql import (
+    as_datetime_required,
+    as_decimal,
+    as_uuid,
+    db_uuid,
+    fetch,
+)
 
 DEPARTMENTS = """
 SELECT d.connection_id, d.department, d.users, d.active_users, d.apps_used, d.computed_at
@@ -141,7 +147,7 @@ async def overlaps(
                 app_ids=tuple(int(i) for i in ids),
                 users_in_several=int(row["users_in_several"]),
                 users_total=int(row["users_total"]),
-                computed_at=as_datetime(row["computed_at"]),  # type: ignore[arg-type]
+                computed_at=as_datetime_required(row["computed_at"]),
             )
         )
     return result

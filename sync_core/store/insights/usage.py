@@ -13,6 +13,7 @@ from sync_core.store import models
 from sync_core.store.insights.sql import (
     as_bool,
     as_date,
+    as_date_required,
     as_datetime,
     as_decimal,
     as_uuid,
@@ -198,7 +199,8 @@ async def daily_counts(
 ) -> list[DailyCount]:
     """Sign-ins per day from the rollup, for one app and/or one user when given."""
     sql, extra = _connection(DAILY, "d", connection_id)
-    joins, params = "", []
+    joins = ""
+    params: list[object] = []
     if app_id is not None:
         joins += (
             " JOIN application a ON a.connection_id = d.connection_id"
@@ -213,7 +215,7 @@ async def daily_counts(
         params.append(user_id)
     params += [db_uuid(organization_id), window.start, window.end, *extra]
     return [
-        DailyCount(as_date(r["day"]), int(r["successes"] or 0), int(r["failures"] or 0))
+        DailyCount(as_date_required(r["day"]), int(r["successes"] or 0), int(r["failures"] or 0))
         for r in await fetch(sql.format(joins=joins), params)
     ]
 
@@ -271,6 +273,8 @@ async def daily_counts_by(
     sql = DAILY_BY[kind].format(ids=marks(list(result)))
     for r in await fetch(sql, [db_uuid(organization_id), *result, window.start, window.end]):
         result[int(r["owner"])].append(
-            DailyCount(as_date(r["day"]), int(r["successes"] or 0), int(r["failures"] or 0))
+            DailyCount(
+                as_date_required(r["day"]), int(r["successes"] or 0), int(r["failures"] or 0)
+            )
         )
     return result
