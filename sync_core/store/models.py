@@ -314,7 +314,8 @@ class PermissionGrant(Model):
     class Meta:
         table = "permission_grant"
         unique_together = (("connection", "entra_id"),)
-        indexes = (("connection_id", "client_entra_id"),)
+        # An app's grants in the order App.permissions pages them (admin consent first).
+        indexes = (("connection_id", "client_entra_id", "consent_type", "entra_id"),)
 
 
 class SignInEvent(Model):
@@ -361,3 +362,5 @@ class UsageDaily(Model):
     class Meta:
         table = "usage_daily"
         unique_together = (("connection", "app_id", "user_entra_id", "day"),)
+        # A user's daily activity across apps (User.loginActivity) reads by user, not by app.
+        indexes = (("connection_id", "user_entra_id", "day"),)
