@@ -22,8 +22,7 @@ from sync_core.insights.records import (
     StageChangeEntry,
 )
 from sync_core.insights.summary import summary_of
-from sync_core.store import app_access
-from sync_core.store.app_access import AppGrant
+from sync_core.store.app_grants import ScopeConsent, scope_consents
 from sync_core.store.insights import app_figures, tenant_figures
 from sync_core.store.insights.app_figures import Selection
 
@@ -60,7 +59,7 @@ def departments_of(
     return tuple(sorted(counted, key=lambda item: (-item[1], item[0] is None, item[0] or "")))
 
 
-def granted_scopes(grants: Sequence[AppGrant]) -> tuple[GrantedScope, ...]:
+def granted_scopes(grants: Sequence[ScopeConsent]) -> tuple[GrantedScope, ...]:
     """Each scope once, with whether an admin granted it tenant-wide and how many users did."""
     admin: set[str] = set()
     users: dict[str, set[str]] = {}
@@ -68,8 +67,8 @@ def granted_scopes(grants: Sequence[AppGrant]) -> tuple[GrantedScope, ...]:
         for scope in grant.scopes:
             if grant.consent_type == ADMIN_CONSENT:
                 admin.add(scope)
-            elif grant.consented_by is not None:
-                users.setdefault(scope, set()).add(grant.consented_by.entra_id)
+            elif grant.user_entra_id is not None:
+                users.setdefault(scope, set()).add(grant.user_entra_id)
             else:
                 users.setdefault(scope, set())
     found = admin | users.keys()
@@ -101,7 +100,7 @@ async def app_details(
     row = rows[0]
     summary = summary_of(row, now=now, active_days=active_days)
     split = await tenant_figures.app_departments(organization_id=organization_id, app_id=app_id)
-    grants = await app_access.app_grants(organization_id=organization_id, app_pk=app_id)
+    grants = await scope_consents(organization_id=organization_id, app_pk=app_id)
     usage = await login_activity(
         organization_id=organization_id, days=active_days, now=now, app_id=app_id
     )

@@ -8,9 +8,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sync_core.records import AccessSource, StoredUser
-from sync_core.store import models, people
+from sync_core.store import models
 from sync_core.store.insights.sql import db_uuid, fetch, marks
-from sync_core.store.people import stored_user
 
 USER_SOURCES = (AccessSource.ASSIGNMENT, AccessSource.GROUP_ASSIGNMENT, AccessSource.CONSENT)
 # The sources stored as one access row per user; access through a group is the group's
@@ -41,67 +40,6 @@ async def _app(organization_id: uuid.UUID, app_pk: int) -> models.Application | 
     return await models.Application.get_or_none(
         id=app_pk, connection__organization_id=organization_id
     )
-
-
-async def app_grants(*, organization_id: uuid.UUID, app_pk: int) -> list[AppGrant]:
-    """Live delegated grants the app holds, oldest first."""
-    app = await _app(organization_id, app_pk)
-    if app is None:
-        return []
-    grants = await models.PermissionGrant.filter(
-        connection_id=app.connection_id, client_entra_id=app.entra_id, removed_at=None
-    ).order_by("first_seen_at", "id")
-    principals = [g.principal_entra_id for g in grants if g.principal_entra_id]
-    users = {
-        row.entra_id: stored_user(row)
-        for row in await models.DirectoryUser.filter(
-            connection_id=app.connection_id, entra_id__in=principals
-        )
-    }
-    return [
-        AppGrant(
-            consent_type=g.consent_type,
-            scopes=tuple(g.scopes.split()),
-            consented_by=users.get(g.principal_entra_id or ""),
-            first_seen_at=g.first_seen_at,
-        )
-        for g in grants
-    ]
-
-
-async def app_grants_by_app(
-    *, organization_id: uuid.UUID, app_pks: Sequence[int]
-) -> dict[int, list[AppGrant]]:
-    """`app_grants` for many apps in three statements; other organizations' apps get []."""
-    result: dict[int, list[AppGrant]] = {pk: [] for pk in app_pks}
-    apps = await models.Application.filter(
-        id__in=list(result), connection__organization_id=organization_id
-    ).values_list("id", "connection_id", "entra_id")
-    if not apps:
-        return result
-    by_client = {(str(conn), entra): pk for pk, conn, entra in apps}
-    grants = await models.PermissionGrant.filter(
-        connection_id__in=list({conn for _, conn, _ in apps}),
-        client_entra_id__in=list({entra for _, _, entra in apps}),
-        removed_at=None,
-    ).order_by("first_seen_at", "id")
-    principals = await people.users_by_entra_id(
-        connection_ids=[g.connection_id for g in grants],
-        entra_ids=[g.principal_entra_id for g in grants if g.principal_entra_id],
-    )
-    for g in grants:
-        pk = by_client.get((str(g.connection_id), g.client_entra_id))
-        if pk is None:  # a grant of another app of the same connections
-            continue
-        result[pk].append(
-            AppGrant(
-                consent_type=g.consent_type,
-                scopes=tuple(g.scopes.split()),
-                consented_by=principals.get((g.connection_id, g.principal_entra_id or "")),
-                first_seen_at=g.first_seen_at,
-            )
-        )
-    return result
 
 
 # The users are materialized first: joined from `connection`, SQLite (without statistics)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import uuid
 from collections import defaultdict
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from sync_core.records import StoredUser
@@ -95,3 +96,32 @@ async def app_grants_pages(
             has_next=len(listed) > first,
         )
     return pages
+
+
+@dataclass(frozen=True, slots=True)
+class ScopeConsent:
+    """One live grant, reduced to what a summary of scopes needs."""
+
+    consent_type: str
+    scopes: tuple[str, ...]
+    user_entra_id: str | None  # the consenting user, when the directory knows them
+
+
+SCOPES = """
+SELECT g.consent_type, g.scopes, u.entra_id AS user_entra_id
+FROM application a
+JOIN connection c ON c.id = a.connection_id
+JOIN permission_grant g ON g.connection_id = a.connection_id AND g.client_entra_id = a.entra_id
+LEFT JOIN directory_user u
+  ON u.connection_id = g.connection_id AND u.entra_id = g.principal_entra_id
+WHERE c.organization_id = ? AND a.id = ? AND g.removed_at IS NULL"""
+
+
+async def scope_consents(*, organization_id: uuid.UUID, app_pk: int) -> list[ScopeConsent]:
+    """Every live grant of one app as (consent type, scopes, user): one statement and plain
+    tuples, as a popular app holds a grant per consenting user."""
+    rows = await fetch(SCOPES, [db_uuid(organization_id), app_pk])
+    return [
+        ScopeConsent(r["consent_type"], tuple((r["scopes"] or "").split()), r["user_entra_id"])
+        for r in rows
+    ]
