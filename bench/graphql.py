@@ -64,6 +64,21 @@ APP_USERS = """query($id: ID!) { app(id: $id) { name assignedUserCount activeUse
   users(first: 100) { totalCount pageInfo { hasNextPage endCursor }
     edges { node { sources lastUsedOn user { displayName department } } } }
   permissions(first: 100) { totalCount edges { node { consentType scopes } } } } }"""
+USERS_PAGE = """query($first: Int!) { users(first: $first) { totalCount
+  pageInfo { hasNextPage endCursor }
+  edges { node { displayName department lastSuccessfulSignInAt apps { name }
+    loginActivity(days: 30) { day successes failures } } } } }"""
+USERS_FOUND = """query($first: Int!) {
+  search: users(first: $first, filter: {search: "an"}) { totalCount edges { node { displayName } } }
+  active: users(first: $first, filter: {active: true, department: "Sales"}) { totalCount
+    edges { node { displayName } } } }"""
+APPS_FOUND = """query($first: Int!) {
+  shadow: apps(first: $first, filter: {shadowIt: true}) { totalCount edges { node { name } } }
+  search: apps(first: $first, filter: {search: "zo"}) { totalCount edges { node { name } } } }"""
+HISTORY = """query($first: Int!) {
+  syncRuns(first: $first) { totalCount edges { node { status durationSeconds requests
+    entities { name created updated removed } } } }
+  activities(first: $first) { totalCount edges { node { kind createdAt } } } }"""
 INSIGHTS = """{ insights { appCounts { inUse discovered inactive }
   shadowIt { app { name } reasons consentingUsers }
   overlaps { category sharedUsers apps { name } }
@@ -302,6 +317,10 @@ async def measure(url: str, tenant: Tenant, args: argparse.Namespace) -> dict[st
         cases = {
             "apps page (50 apps with counts)": (APPS_PAGE, {"first": 50}),
             "app with 100 users": (APP_USERS, {"id": tenant.app_id}),
+            "users page (50, apps and activity)": (USERS_PAGE, {"first": 50}),
+            "users: search, active in a department": (USERS_FOUND, {"first": 50}),
+            "apps: shadow IT, search": (APPS_FOUND, {"first": 50}),
+            "sync runs and activities": (HISTORY, {"first": 50}),
         }
         slow = {  # whole-organization verdicts: after the load phase, which they would block
             "apps page, nested (first: 5)": (APPS_NESTED, {"first": 5}),
