@@ -18,15 +18,17 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import replace
 
-from sync_core.app_facts import AppFacts
+from sync_core.app_facts import AppFacts, Window
 from sync_core.insights import catalog, rules
 from sync_core.insights.live import problems_of
 from sync_core.insights.live import shadow_verdicts as verdicts
 from sync_core.insights.records import AppStatus
 from sync_core.store.insights import app_figures, figure_inputs, figure_writes
+from sync_core.store.insights import evidence as insight_evidence
 from sync_core.store.insights import facts as store
 from sync_core.store.insights import usage as insight_usage
 from sync_core.store.insights.app_figures import Bounds, Figures, Selection, StoredApp
+from sync_core.store.insights.evidence import Sample
 from sync_core.store.insights.figure_writes import (
     DepartmentRow,
     DepartmentSeats,
@@ -59,11 +61,31 @@ async def _with_last_use_times(
     ]
 
 
-async def _evidence(facts: list[AppFacts], *, window, now: dt.datetime, active_days: int):
+async def _with_unassigned(
+    facts: list[AppFacts], *, window: Window
+) -> tuple[list[AppFacts], list[Sample]]:
+    """Each app's count of users who used it unassigned, and the first few of them, from one
+    statement (the costliest derive runs: counting and naming apart read the window twice)."""
+    live = [a for a in facts if a.removed_at is None]
+    found = await insight_evidence.unassigned(apps=live, window=window, limit=EVIDENCE_USERS)
+    # Keyed as the count was (by appId): a removed app shares it with its live successor.
+    counts = {(a.connection_id, a.app_id): found.counts.get(a.id, 0) for a in live}
+    facts = [replace(a, unassigned_users=counts.get((a.connection_id, a.app_id), 0)) for a in facts]
+    return facts, found.sample
+
+
+async def _evidence(
+    facts: list[AppFacts], *, window, now: dt.datetime, active_days: int, unassigned: list[Sample]
+):
     """Shadow IT evidence (judged as if nobody had approved the app yet) and problems."""
     unapproved = [replace(a, stage=None) for a in facts]
     shadow = await verdicts(
-        unapproved, window=window, now=now, active_days=active_days, evidence_users=EVIDENCE_USERS
+        unapproved,
+        window=window,
+        now=now,
+        active_days=active_days,
+        evidence_users=EVIDENCE_USERS,
+        unassigned_sample=unassigned,
     )
     problems = await problems_of(facts, window=window, now=now, active_days=active_days)
     by_app: dict[int, list[dict]] = defaultdict(list)
@@ -91,7 +113,9 @@ async def compute(
         window=window,
         app_ids=app_ids,
         include_removed=True,
+        count_unassigned=False,
     )
+    facts, unassigned = await _with_unassigned(facts, window=window)
     facts = await _with_last_use_times(facts, connection_id=connection_id, start=window.start)
     seats = await figure_inputs.seat_figures(
         connection_id=connection_id,
@@ -100,7 +124,9 @@ async def compute(
         sample=EVIDENCE_USERS,
         app_ids=app_ids,
     )
-    shadow, problems = await _evidence(facts, window=window, now=now, active_days=active_days)
+    shadow, problems = await _evidence(
+        facts, window=window, now=now, active_days=active_days, unassigned=unassigned
+    )
     totals: dict[int, list[int]] = defaultdict(lambda: [0, 0, 0])
     for count in seats.counts:
         total = totals[count.app]
@@ -173,19 +199,26 @@ async def _overlaps(
     by_category: dict[str, list[tuple[AppFacts, str]]] = defaultdict(list)
     for app, category in _live_in_use(facts, now=now, active_days=active_days):
         by_category[category.casefold()].append((app, category))
-    rows = []
-    for _key, members in sorted(by_category.items()):
-        if len(members) < 2:
-            continue
-        apps = sorted((a for a, _ in members), key=lambda a: (-a.active_users, a.display_name))
-        total, several = await figure_inputs.shared_users(
-            connection_id=connection_id,
-            app_ids=sorted({a.app_id for a in apps}),
-            start=window.start,
-            end=window.end,
-        )
-        rows.append(OverlapRow(members[0][1], tuple(a.id for a in apps), several, total))
-    return rows
+    overlapping = [
+        (members[0][1], sorted((a for a, _ in members), key=_by_use))
+        for _key, members in sorted(by_category.items())
+        if len(members) >= 2
+    ]
+    shared = await figure_inputs.shared_users(
+        connection_id=connection_id,
+        app_sets=[[a.app_id for a in apps] for _name, apps in overlapping],
+        start=window.start,
+        end=window.end,
+    )
+    return [
+        OverlapRow(name, tuple(a.id for a in apps), several, total)
+        for (name, apps), (total, several) in zip(overlapping, shared, strict=True)
+    ]
+
+
+def _by_use(app: AppFacts) -> tuple[int, str]:
+    """Most active users first, then by name."""
+    return (-app.active_users, app.display_name)
 
 
 async def refresh(

@@ -62,16 +62,24 @@ async def shadow_verdicts(
     now: dt.datetime,
     active_days: int,
     evidence_users: int = 10,
+    unassigned_sample: Sequence[Sample] | None = None,
 ) -> list[ShadowApp]:
-    """The shadow IT among apps whose figures are read, with the evidence for each."""
+    """The shadow IT among apps whose figures are read, with the evidence for each.
+
+    `unassigned_sample`: the first `evidence_users` unassigned users of each app, when the caller
+    read them already (derive does, with the counts); read here otherwise."""
     found = [(app, reasons) for app in facts if (reasons := rules.shadow_reasons(app))]
     consented = [app for app, reasons in found if ShadowReason.USER_CONSENT in reasons]
     unassigned = [app for app, reasons in found if ShadowReason.UNASSIGNED_USE in reasons]
     scopes = await insight_evidence.consent_scopes(apps=consented)
     consenters = await insight_evidence.consenters(apps=consented, limit=evidence_users)
-    users = await insight_evidence.unassigned_users(
-        apps=unassigned, window=window, limit=evidence_users
-    )
+    if unassigned_sample is None:
+        users = await insight_evidence.unassigned_users(
+            apps=unassigned, window=window, limit=evidence_users
+        )
+    else:
+        named = {app.id for app in unassigned}
+        users = [s for s in unassigned_sample if s.app in named]
     result = [
         ShadowApp(
             app=summarise(app, now=now, active_days=active_days),

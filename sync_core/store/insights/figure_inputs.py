@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sync_core.store.insights.sql import (
+    LISTED_APPS,
     as_datetime_required,
     db_uuid,
     fetch,
@@ -27,15 +28,22 @@ from sync_core.store.insights.sql import (
 # plus the first few inactive users of each app by name (UNION ALL: one pass over the
 # materialized seats). Members are reached from their (few) group assignments through the
 # membership index, and use is an EXISTS on the rollup's unique index: joined the other way
-# round, SQLite scanned the window's usage once per seat.
+# round, SQLite scanned the window's usage once per seat. Group members are the `group_access`
+# view's rows without its check that the member has not left: seats keep only users still in
+# the directory anyway, and that check was a lookup per member (most of this statement's time).
 SEATS = """
 WITH access AS (
   SELECT x.app_entra_id, x.principal_entra_id, x.granted_at FROM app_access x
   WHERE x.connection_id = ? AND x.source = 'assignment' AND x.principal_type = 'User'
     AND x.removed_at IS NULL
   UNION ALL
-  SELECT g.app_entra_id, g.principal_entra_id, g.starts_at FROM group_access g
-  WHERE g.connection_id = ?
+  SELECT g.app_entra_id, m.member_entra_id,
+    CASE WHEN m.first_seen_at > g.first_seen_at THEN m.first_seen_at ELSE g.granted_at END
+  FROM app_access g
+  JOIN group_member m ON m.connection_id = g.connection_id
+    AND m.group_entra_id = g.principal_entra_id
+  WHERE g.connection_id = ? AND g.source = 'assignment' AND g.principal_type = 'Group'
+    AND g.removed_at IS NULL AND m.removed_at IS NULL
 ),
 seat AS MATERIALIZED (
   SELECT s.app, u.department, s.user_entra_id,
@@ -74,15 +82,22 @@ WHERE e.connection_id = ? AND e.error_code = 0 AND e.user_entra_id IS NOT NULL
   AND e.occurred_at >= ? AND e.occurred_at < ? AND e.app_id IN ({apps})
 GROUP BY e.app_id"""
 
-# Users of a set of apps within a window: how many, and how many used more than one of them.
+# Users of each set of apps within a window: how many, and how many used more than one of the
+# set's apps. All sets in one statement, each app's rollup rows reached through the unique
+# (connection, app) index: the set is listed first (CROSS JOIN keeps that order on SQLite), as
+# by itself SQLite read the tenant's whole rollup through the by-user index, once per set.
 SHARED_USERS = """
-SELECT COUNT(*) AS users_total, SUM(CASE WHEN n > 1 THEN 1 ELSE 0 END) AS users_in_several
+WITH member(n, app_id) AS (VALUES {members})
+SELECT p.n, COUNT(*) AS users_total, SUM(CASE WHEN p.apps > 1 THEN 1 ELSE 0 END)
+  AS users_in_several
 FROM (
-  SELECT d.user_entra_id, COUNT(DISTINCT d.app_id) AS n FROM usage_daily d
-  WHERE d.connection_id = ? AND d.day >= ? AND d.day <= ? AND d.successes > 0
-    AND d.app_id IN ({apps})
-  GROUP BY d.user_entra_id
-) p"""
+  SELECT c.n, d.user_entra_id, COUNT(DISTINCT d.app_id) AS apps
+  FROM member c CROSS JOIN usage_daily d
+  WHERE d.connection_id = ? AND d.app_id = c.app_id AND d.day >= ? AND d.day <= ?
+    AND d.successes > 0
+  GROUP BY c.n, d.user_entra_id
+) p
+GROUP BY p.n"""
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,11 +172,32 @@ async def last_use_times(
 
 
 async def shared_users(
-    *, connection_id: uuid.UUID, app_ids: Sequence[str], start: dt.date, end: dt.date
-) -> tuple[int, int]:
-    """(users of any of the apps, users of more than one) with a successful sign-in in a window."""
-    if not app_ids:
-        return 0, 0
-    params = [db_uuid(connection_id), start, end, *app_ids]
-    [row] = await fetch(SHARED_USERS.format(apps=marks(app_ids)), params)
-    return int(row["users_total"] or 0), int(row["users_in_several"] or 0)
+    *, connection_id: uuid.UUID, app_sets: Sequence[Sequence[str]], start: dt.date, end: dt.date
+) -> list[tuple[int, int]]:
+    """Per set of apps (by appId): (users of any of them, users of more than one) with a
+    successful sign-in in a window, in the order of `app_sets`."""
+    found: dict[int, tuple[int, int]] = {}
+    for batch in _batches(app_sets):
+        members = [(n, app_id) for n in batch for app_id in sorted(set(app_sets[n]))]
+        if not members:
+            continue
+        values = ", ".join("(CAST(? AS INTEGER), ?)" for _ in members)
+        params: list[object] = [v for member in members for v in member]
+        params += [db_uuid(connection_id), start, end]
+        for row in await fetch(SHARED_USERS.format(members=values), params):
+            found[int(row["n"])] = (int(row["users_total"]), int(row["users_in_several"] or 0))
+    return [found.get(n, (0, 0)) for n in range(len(app_sets))]
+
+
+def _batches(app_sets: Sequence[Sequence[str]]) -> list[list[int]]:
+    """Indexes of the sets, grouped so that a statement names at most LISTED_APPS apps (both
+    backends cap bound parameters near 32k)."""
+    batches: list[list[int]] = [[]]
+    size = 0
+    for n, apps in enumerate(app_sets):
+        if batches[-1] and size + len(apps) > LISTED_APPS:
+            batches.append([])
+            size = 0
+        batches[-1].append(n)
+        size += len(apps)
+    return batches

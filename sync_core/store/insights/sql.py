@@ -29,7 +29,13 @@ TRUSTED_ROWS = 1_000_000
 # Up to this many apps an aggregate names them in an IN list; beyond, it groups whole tenants
 # and drops the rows nobody asked for (both backends cap bound parameters near 32k).
 LISTED_APPS = 5_000
-# Neither assigned directly nor through a group (`d`: a usage row, `a`: its application).
+# Neither assigned directly nor through a group (`d`: a usage row, `a`: its application; the
+# statement keeps only users still in the directory, so the `group_access` view's own check
+# that a member has not left is left out). Groups are reached from the user's memberships (a
+# few) to the app's assignment of each, through the unique indexes (CROSS JOIN keeps that order
+# on SQLite; PostgreSQL plans it as any join): through the view, SQLite
+# walked every access row of the app for each usage row, and PostgreSQL hashed the whole
+# tenant's group access, checking each member's directory row on the way.
 NOT_ASSIGNED = """
   AND NOT EXISTS (
     SELECT 1 FROM app_access x
@@ -37,9 +43,11 @@ NOT_ASSIGNED = """
       AND x.principal_entra_id = d.user_entra_id AND x.source = 'assignment'
       AND x.removed_at IS NULL)
   AND NOT EXISTS (
-    SELECT 1 FROM group_access x
-    WHERE x.connection_id = d.connection_id AND x.app_entra_id = a.entra_id
-      AND x.principal_entra_id = d.user_entra_id)"""
+    SELECT 1 FROM group_member m CROSS JOIN app_access g
+    WHERE m.connection_id = d.connection_id AND m.member_entra_id = d.user_entra_id
+      AND m.removed_at IS NULL AND g.connection_id = m.connection_id
+      AND g.app_entra_id = a.entra_id AND g.principal_entra_id = m.group_entra_id
+      AND g.source = 'assignment' AND g.principal_type = 'Group' AND g.removed_at IS NULL)"""
 BELIEVED_ROWS = "SELECT reltuples FROM pg_class WHERE oid = to_regclass($1)"
 # Counting stops at the limit: enough to tell "far more than the planner believes".
 COUNT_ROWS = "SELECT COUNT(*) AS n FROM (SELECT 1 FROM {} WHERE connection_id = $1 LIMIT $2) s"
