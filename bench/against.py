@@ -22,34 +22,35 @@ ACTOR = records.Actor(records.ActorType.CLI, "bench", "bench.naive")
 async def tenant_for(connection_id: uuid.UUID, *, premium: bool = True) -> model.Tenant:
     """What a full sync of this connection had to read, from what it stored."""
     live = {"connection_id": connection_id, "removed_at": None}
-    groups = (
-        await models.AppAccess.filter(**live, principal_type="Group")
-        .distinct()
-        .values_list("principal_entra_id", flat=True)
-    )
+    members = models.GroupMember.filter(**live)
+    # Groups without a user member are not stored: the count is a lower bound, as the model's.
+    groups = await members.distinct().values_list("group_entra_id", flat=True)
     return model.Tenant(
         users=await models.DirectoryUser.filter(**live).count(),
         apps=await models.Application.filter(**live).count(),
         grants=await models.PermissionGrant.filter(**live).count(),
         assigned_apps=len(await inventory.assignable_apps(connection_id=connection_id)),
-        assigned_groups=len(set(groups)),
+        groups=len(set(groups)),
+        memberships=await members.count(),
         sign_ins=await models.SignInEvent.filter(connection_id=connection_id).count(),
         premium=premium,
     )
 
 
-def churn_for(counts: dict[str, int]) -> model.Churn:
-    """The model's view of the churn the benchmark posted to the sandbox."""
-    people = counts["users_added"] + counts["users_removed"]
+def churn_for(counts: dict[str, int], *, memberships: int, grants: int) -> model.Churn:
+    """The model's view of the churn the benchmark posted to the sandbox.
+
+    `memberships` and `grants` are what the delta sync stored as changed: the posted counts do
+    not say how many groups a joiner was in, nor how many grants a leaver or a removed app took
+    along.
+    """
     return model.Churn(
-        users=people + counts["users_changed"],
+        users=counts["users_added"] + counts["users_removed"] + counts["users_changed"],
         apps=counts["apps_added"] + counts["apps_removed"],
-        grants=sum(
-            counts.get(k, 0) for k in ("consents_added", "consents_revoked", "grants_changed")
-        ),
+        grants=grants,
         changed_assigned_apps=counts["apps_added"],
         sign_ins=counts["signins_added"],
-        groups_changed=people > 0,
+        memberships=memberships,
     )
 
 

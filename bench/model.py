@@ -5,8 +5,14 @@ how our engine is built (docs/graph.md#model):
 
 - paging is sequential within one collection: a collection of p pages takes at least p x L,
   where L is one request's round trip;
-- an app's assignments can be read only after the page listing that app, and a group's members
-  only after the assignment naming the group: the apps chain is (app pages + 2) x L at least;
+- an app's assignments can be read only after the page listing that app: the apps chain is
+  (app pages + 1) x L at least;
+- group membership is one listing of its own, the groups delta with `$select=members`, whose
+  pages are sized in member entries (a group with no members still takes one), not in groups;
+- grants are listed in full (999 a page) and a delta round needs a stored deltaLink, which a
+  first sync gets with one more request (`$deltatoken=latest`), beside the listing;
+- a delta sync reads the users, apps, grants and groups delta rounds from their deltaLinks (at
+  least one page each, empty or not), the new apps' assignments, and the new sign-ins;
 - sign-ins share the reports limiter, k requests per window W per app and tenant: page i + k
   starts no earlier than W after page i, whatever the concurrency;
 - directory requests draw resource units from the tenant's bucket (capacity per window);
@@ -43,7 +49,9 @@ class Limits:
     reports_window: float = 10.0
     ru_capacity: float = 8_000
     ru_window: float = 10.0
-    delta_page: int = 200  # users/servicePrincipals delta: the service picks the page size
+    delta_page: int = 200  # users/servicePrincipals/grants delta: the service picks the size
+    # Member entries per page of /groups/delta?$select=members (sandbox: 5 x delta_page).
+    group_members_page: int = 1_000
     list_page: int = 999
     sign_in_page: int = 1_000
     activity_page: int = 120  # /users with signInActivity is capped at 120
@@ -71,7 +79,8 @@ class Tenant:
     apps: int  # service principals, Microsoft's included
     grants: int
     assigned_apps: int  # apps whose appRoleAssignedTo is read
-    assigned_groups: int  # groups whose members are read
+    groups: int  # groups the groups delta lists
+    memberships: int  # direct members the groups delta lists (users only: a lower bound)
     sign_ins: int
     premium: bool = True
 
@@ -85,7 +94,7 @@ class Churn:
     grants: int
     changed_assigned_apps: int  # new apps whose assignments must be read
     sign_ins: int
-    groups_changed: bool = True  # joiners or leavers: group membership is re-read
+    memberships: int = 0  # members who joined or left a group
 
 
 @dataclass(frozen=True)
@@ -135,25 +144,35 @@ def _bound(requests: dict[str, int], chains: dict[str, float], limits: Limits) -
     return Bound(seconds=max(chains.values()), requests=total, chains=chains)
 
 
+def group_pages(groups: int, memberships: int, limits: Limits) -> int:
+    """Requests of a groups delta round: each group takes at least one member entry."""
+    return pages(max(groups, memberships), limits.group_members_page, limits)
+
+
 def full_sync(tenant: Tenant, limits: Limits) -> Bound:
     """The least wall time of a first (full) sync of `tenant`."""
     L = limits.latency
+    grant_pages = pages(tenant.grants, limits.list_page, limits)
     requests = {
         "users": pages(tenant.users, limits.delta_page, limits),
         "apps": pages(tenant.apps, limits.delta_page, limits),
-        "assignments": tenant.assigned_apps + tenant.assigned_groups,
-        "grants": pages(tenant.grants, limits.list_page, limits),
+        "assignments": tenant.assigned_apps,
+        "groups": group_pages(tenant.groups, tenant.memberships, limits),
+        # The listing, plus the `latest` link that later delta rounds start from.
+        "grants": grant_pages + 1,
         "sign_ins": pages(tenant.sign_ins, limits.sign_in_page, limits),
         "sign_in_activity": pages(tenant.users, limits.activity_page, limits)
         if tenant.premium
         else 0,
     }
-    # The last app listed still needs its assignments, then its groups' members.
-    behind_apps = (tenant.assigned_apps > 0) + (tenant.assigned_groups > 0)
+    # The last app listed still needs its assignments read.
+    behind_apps = int(tenant.assigned_apps > 0)
     chains = {
         "users": requests["users"] * L,
-        "apps → assignments → members": (requests["apps"] + behind_apps) * L,
-        "grants": requests["grants"] * L,
+        "apps → assignments": (requests["apps"] + behind_apps) * L,
+        "groups (members)": requests["groups"] * L,
+        # The `latest` request has no order with the listing's pages.
+        "grants": grant_pages * L,
         "sign_ins (reports limiter)": reports_floor(requests["sign_ins"], limits),
         "sign_in_activity": requests["sign_in_activity"] * L,
     }
@@ -167,7 +186,8 @@ def delta_sync(churn: Churn, limits: Limits) -> Bound:
         "users": pages(churn.users, limits.delta_page, limits),
         "apps": pages(churn.apps, limits.delta_page, limits),
         "grants": pages(churn.grants, limits.delta_page, limits),
-        "assignments": churn.changed_assigned_apps + int(churn.groups_changed),
+        "groups": group_pages(0, churn.memberships, limits),
+        "assignments": churn.changed_assigned_apps,
         "sign_ins": pages(churn.sign_ins, limits.sign_in_page, limits),
     }
     behind_apps = int(churn.changed_assigned_apps > 0)
@@ -175,7 +195,7 @@ def delta_sync(churn: Churn, limits: Limits) -> Bound:
         "users": requests["users"] * L,
         "apps → assignments": (requests["apps"] + behind_apps) * L,
         "grants": requests["grants"] * L,
-        "group members": int(churn.groups_changed) * L,
+        "groups (members)": requests["groups"] * L,
         "sign_ins (reports limiter)": reports_floor(requests["sign_ins"], limits),
     }
     return _bound(requests, chains, limits)
@@ -189,7 +209,8 @@ def proportional_tenant(users: int, *, apps_per_user: float, signins_per_user: f
         apps=apps + 137,  # the sandbox adds Microsoft's first-party service principals
         grants=round(users * 2.16),
         assigned_apps=apps,
-        assigned_groups=20,
+        groups=20,
+        memberships=round(users * 2.25),
         sign_ins=round(users * signins_per_user),
     )
 
@@ -223,6 +244,7 @@ def main(argv: list[str] | None = None) -> None:
             grants=users // 1000,
             changed_assigned_apps=users // 2000,
             sign_ins=users // 100,
+            memberships=users // 40,
         )
         delta = delta_sync(churn, limits)
         print(

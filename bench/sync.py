@@ -254,6 +254,13 @@ def sign_in_floor(pages: int, period: float, latency: float) -> float:
     return max(pages * latency, ((pages - 1) // REPORTS_LIMIT) * period + latency)
 
 
+def stored_changes(result: RunResult, name: str) -> int:
+    """What a run stored as created, updated or removed for one entity (for the model's delta
+    bound: a leaver's or a removed app's grants, a joiner's groups, are not in the posted churn)."""
+    entity = result.report.entity(name)
+    return entity.created + entity.updated + entity.removed if entity else 0
+
+
 def real_time_estimate(result: RunResult, params: Params) -> dict[str, Any]:
     """What the run would take at time scale 1, where that can be said honestly.
 
@@ -912,7 +919,14 @@ async def _runs(
     numbers = against.figures(
         ours_seconds=ours,
         full_bound=model.full_sync(tenant, limits),
-        delta_bound=model.delta_sync(against.churn_for(churn_counts), limits),
+        delta_bound=model.delta_sync(
+            against.churn_for(
+                churn_counts,
+                memberships=stored_changes(delta, "groups"),
+                grants=stored_changes(delta, "grants"),
+            ),
+            limits,
+        ),
         delta_seconds=delta.report.duration_seconds or delta.wall_seconds,
         delta_requests=delta.report.requests,
         naive=naive,
