@@ -132,23 +132,7 @@ GRANTS = Table(
 )
 SIGN_INS = Table(
     "sign_in_event",
-    (
-        "connection_id",
-        "entra_id",
-        "occurred_at",
-        "user_entra_id",
-        "user_principal_name",
-        "app_id",
-        "app_display_name",
-        "resource_id",
-        "error_code",
-        "failure_reason",
-        "client_app_used",
-        "ip_address",
-        "city",
-        "country",
-        "is_interactive",
-    ),
+    ("connection_id", *signins.SIGN_IN_FIELDS),
     "ON CONFLICT (connection_id, entra_id) DO NOTHING",
 )
 
