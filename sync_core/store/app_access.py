@@ -43,10 +43,13 @@ async def _app(organization_id: uuid.UUID, app_pk: int) -> models.Application | 
 
 
 # The users are materialized first: joined from `connection`, SQLite (without statistics)
-# scanned every access row of the tenant.
+# scanned every access row of the tenant. Group access is read from the user's memberships to
+# the groups' assignments (both through their indexes; CROSS JOIN keeps that order on SQLite),
+# not through the `group_access` view: SQLite built the whole view (a row per app and member,
+# millions at 100k users) for it.
 USER_APPS = """
 WITH users AS MATERIALIZED (
-  SELECT u.id, u.connection_id, u.entra_id
+  SELECT u.id, u.connection_id, u.entra_id, u.removed_at
   FROM directory_user u JOIN connection c ON c.id = u.connection_id
   WHERE c.organization_id = ? AND u.id IN ({users})
 )
@@ -59,9 +62,13 @@ WHERE x.principal_type = 'User' AND x.source IN ({sources}) AND x.removed_at IS 
 UNION
 SELECT u.id AS user_pk, a.id AS app
 FROM users u
-JOIN group_access x ON x.connection_id = u.connection_id AND x.principal_entra_id = u.entra_id
-JOIN application a ON a.connection_id = x.connection_id AND a.entra_id = x.app_entra_id
-WHERE a.removed_at IS NULL"""
+CROSS JOIN group_member m
+CROSS JOIN app_access g
+JOIN application a ON a.connection_id = g.connection_id AND a.entra_id = g.app_entra_id
+WHERE m.connection_id = u.connection_id AND m.member_entra_id = u.entra_id
+  AND g.connection_id = m.connection_id AND g.principal_entra_id = m.group_entra_id
+  AND u.removed_at IS NULL AND m.removed_at IS NULL AND g.source = 'assignment'
+  AND g.principal_type = 'Group' AND g.removed_at IS NULL AND a.removed_at IS NULL"""
 
 
 async def apps_of_users(
