@@ -76,27 +76,9 @@ def _updates(key: str, columns: Sequence[str]) -> str:
     return f"ON CONFLICT ({key}) DO UPDATE SET {sets}"
 
 
-USER_VALUES = (
-    "display_name",
-    "mail",
-    "user_principal_name",
-    "job_title",
-    "department",
-    "account_enabled",
-    "entra_created_at",
-)
-APP_VALUES = (
-    "app_id",
-    "display_name",
-    "publisher_name",
-    "owner_tenant_id",
-    "principal_type",
-    "tags",
-    "account_enabled",
-    "verified_publisher",
-    "homepage",
-    "sign_in_audience",
-)
+# The raw baseline writes the same columns as the store.
+USER_VALUES = inventory.USER_FIELDS
+APP_VALUES = inventory.APP_FIELDS
 ACCESS_VALUES = ("principal_type", "source_entra_id", "app_role_id", "granted_at")
 GRANT_VALUES = (
     "client_entra_id",
