@@ -66,7 +66,8 @@ APP_USERS = """query($id: ID!) { app(id: $id) { name assignedUserCount activeUse
   permissions(first: 100) { totalCount edges { node { consentType scopes } } } } }"""
 USERS_PAGE = """query($first: Int!) { users(first: $first) { totalCount
   pageInfo { hasNextPage endCursor }
-  edges { node { displayName department lastSuccessfulSignInAt apps { name }
+  edges { node { displayName department lastSuccessfulSignInAt
+    apps(first: 10) { totalCount edges { node { name } } }
     loginActivity(days: 30) { day successes failures } } } } }"""
 USERS_FOUND = """query($first: Int!) {
   search: users(first: $first, filter: {search: "an"}) { totalCount edges { node { displayName } } }

@@ -22,6 +22,7 @@ from sync_core.store.app_grants import app_grants_pages
 from sync_core.store.app_users import app_users_pages
 from sync_core.store.insights.usage import DailyCount
 from sync_core.store.paging import Page
+from sync_core.store.user_apps import user_apps_pages
 
 K = TypeVar("K", bound=tuple)
 V = TypeVar("V")
@@ -49,7 +50,7 @@ class Loaders:
     app_grants: DataLoader[tuple[int, int, tuple | None], Page[app_access.AppGrant]]
     app_logins: DataLoader[tuple[int, int], list[DailyCount]]
     user_logins: DataLoader[tuple[int, int], list[DailyCount]]
-    user_apps: DataLoader[tuple[int], list[ir.AppSummary]]
+    user_apps: DataLoader[tuple[int, int, tuple | None], Page[ir.AppSummary]]
     app_verdicts: DataLoader[tuple[int], insights.AppVerdicts | None]
 
 
@@ -79,15 +80,25 @@ def build_loaders(
 
         return load
 
-    async def user_apps(ids: list[int], _: tuple) -> dict[int, Any]:
-        app_ids = await app_access.apps_of_users(organization_id=org, user_pks=ids)
-        wanted = sorted({a for found in app_ids.values() for a in found})
+    async def user_apps(ids: list[int], args: tuple) -> dict[int, Any]:
+        first, after = args
+        pages = await user_apps_pages(organization_id=org, user_pks=ids, first=first, after=after)
+        wanted = sorted({app for page in pages.values() for app in page.items})
         if not wanted:  # an empty id list would mean "every app" to app_summaries
-            return {u: [] for u in app_ids}
-        ordered = await insights.app_summaries(
+            return {u: page for u, page in pages.items()}
+        summaries = await insights.app_summaries(
             organization_id=org, now=now(), app_ids=wanted, active_days=active_days
         )
-        return {u: [s for s in ordered if s.id in set(found)] for u, found in app_ids.items()}
+        by_id = {s.id: s for s in summaries}
+        return {
+            u: Page(
+                items=[by_id[a] for a in page.items],
+                keys=page.keys,
+                total=page.total,
+                has_next=page.has_next,
+            )
+            for u, page in pages.items()
+        }
 
     async def app_verdicts(ids: list[int], _: tuple) -> dict[int, Any]:
         windows = {"active_days": active_days, "inactive_days": inactive_days}

@@ -10,7 +10,8 @@ import strawberry
 from strawberry.scalars import JSON
 
 from graphql_api.context import Info
-from graphql_api.ids import encode_id
+from graphql_api.ids import NAME_AND_ID, decode_cursor, encode_id
+from graphql_api.paging import Connection, page_size
 from sync_core import records
 
 if TYPE_CHECKING:
@@ -214,11 +215,15 @@ class User:
             removed_at=u.removed_at,
         )
 
-    @strawberry.field(description="Apps the user can use: assignment, group assignment, consent.")
-    async def apps(self, info: Info) -> list[Annotated[App, strawberry.lazy("graphql_api.apps")]]:
+    @strawberry.field(description="Apps the user can use by assignment, group or consent; by name.")
+    async def apps(
+        self, info: Info, first: int | None = None, after: str | None = None
+    ) -> Connection[Annotated[App, strawberry.lazy("graphql_api.apps")]]:
         from graphql_api.apps import App  # apps.py imports this module: resolve at call time
 
-        return [App(summary=s) for s in await info.context.loaders.user_apps.load((self.pk,))]
+        key = (self.pk, page_size(first), decode_cursor(after, shape=NAME_AND_ID))
+        page = await info.context.loaders.user_apps.load(key)
+        return Connection.of(page, lambda s: App(summary=s))
 
     @strawberry.field(description="The user's daily sign-ins to any app, oldest first.")
     async def login_activity(
