@@ -10,6 +10,7 @@ from tortoise.expressions import Q
 
 from sync_core import records
 from sync_core.store import models
+from sync_core.store.columns import column
 from sync_core.store.paging import Page, keyset
 
 USER_ORDER = ("display_name", "id")
@@ -50,11 +51,18 @@ async def users_page(
         # Taken literally, it matches no one: no stored name holds NUL (PostgreSQL refuses it),
         # while SQLite's LIKE stops reading the pattern there and would match everyone.
         return Page(items=[], keys=[], total=0, has_next=False)
-    query = models.DirectoryUser.filter(
-        connection__organization_id=organization_id, removed_at=None
-    )
+    tenants = models.Connection.filter(organization_id=organization_id)
     if tenant_id:
-        query = query.filter(connection__tenant_id=tenant_id.lower())
+        tenants = tenants.filter(tenant_id=tenant_id.lower())
+    scope = await column(tenants.order_by("id"), "id")
+    # By connection id rather than joined from `connection`: with one tenant (the usual case)
+    # the page is read in order off the (connection, display name, id) index, not sorted.
+    query = models.DirectoryUser.filter(removed_at=None)
+    query = (
+        query.filter(connection_id=scope[0])
+        if len(scope) == 1
+        else query.filter(connection_id__in=scope)
+    )
     if department is not None:
         query = query.filter(department=department)
     if search:
