@@ -13,17 +13,16 @@ import logging
 import time
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 from sync_core.app_facts import AppFacts
 from sync_core.insights import figures, rules
 from sync_core.insights.records import AppStatus, EventKind, InsightEvent
 from sync_core.records import SYSTEM, AppStage
 from sync_core.store import activity
-from sync_core.store.insights import figure_writes
+from sync_core.store.insights import figure_inputs, figure_writes
 from sync_core.store.insights import sql as insight_sql
 from sync_core.store.insights import state as insight_state
-from sync_core.store.insights.app_figures import Figures
 
 log = logging.getLogger(__name__)
 EVIDENCE_USERS = 5
@@ -146,24 +145,76 @@ def _events(
     return events
 
 
+SLICE = 1_000  # apps computed, judged and written together: bounds memory and write locks
+
+
+@dataclass
+class Tally:
+    """What the slices of one derive add up to."""
+
+    apps: int = 0
+    reviewed: int = 0
+    events: list[InsightEvent] = field(default_factory=list)
+    candidates: list[AppFacts] = field(default_factory=list)  # apps that can overlap
+
+
 async def derive(
     *, connection_id: uuid.UUID, now: dt.datetime, active_days: int = 30, inactive_days: int = 60
 ) -> list[InsightEvent]:
     """Recompute a connection's figures and verdicts after a sync, store them; returns the events
     raised (already in the activity trail). Windows: `active_days` for use, `inactive_days` for
-    seats."""
+    seats.
+
+    Apps go through in slices of SLICE (computed, judged, written, then let go), so memory
+    and each write transaction stay the size of a slice whatever the tenant's size; the
+    tenant's department figures and overlaps are written last.
+    """
     started = time.perf_counter()
     organization_id, _tenant = await insight_state.connection_scope(connection_id=connection_id)
     analyzed = await insight_sql.refresh_statistics(connection_id=connection_id)
-    tenant = await figures.compute(
-        organization_id=organization_id,
-        connection_id=connection_id,
-        now=now,
-        active_days=active_days,
-        inactive_days=inactive_days,
+    scope = {"organization_id": organization_id, "connection_id": connection_id}
+    tally = Tally()
+    ids = await figure_inputs.derived_app_ids(connection_id=connection_id)
+    for start in range(0, len(ids), SLICE):
+        chunk = ids[start : start + SLICE]
+        part = await figures.compute(
+            **scope, now=now, active_days=active_days, inactive_days=inactive_days, app_ids=chunk
+        )
+        await _judge(part, tally, **scope, now=now, active_days=active_days)
+        await figure_writes.replace_apps(**scope, tenant=part, app_ids=chunk)
+    whole = await figures.tenant_rows(
+        **scope, facts=tally.candidates, now=now, active_days=active_days
     )
-    stored: dict[int, Figures] = {app.id: f for app, f in tenant.apps}
-    apps = [app for app, _ in tenant.apps if app.removed_at is None]
+    await figure_writes.replace_figures(
+        **scope, tenant=whole, only=("department_figures", "overlap_figures")
+    )
+    await figure_writes.drop_uncovered(connection_id=connection_id)
+    log.info(
+        "derived insights: connection=%s apps=%d needs_review=%d events=%d active_days=%d "
+        "inactive_days=%d analyzed=%s seconds=%.2f",
+        connection_id,
+        tally.apps,
+        tally.reviewed,
+        len(tally.events),
+        active_days,
+        inactive_days,
+        ",".join(analyzed) or "-",
+        time.perf_counter() - started,
+    )
+    return tally.events
+
+
+async def _judge(
+    part: figure_writes.TenantFigures,
+    tally: Tally,
+    *,
+    organization_id: uuid.UUID,
+    connection_id: uuid.UUID,
+    now: dt.datetime,
+    active_days: int,
+) -> None:
+    """Verdicts of a slice's apps: stages to review, changed states and their events stored."""
+    apps = [app for app, _ in part.apps if app.removed_at is None]
     reviewed = set(
         await insight_state.start_review(
             organization_id=organization_id,
@@ -173,7 +224,7 @@ async def derive(
     )
     apps = [replace(a, stage=AppStage.NEEDS_REVIEW) if a.id in reviewed else a for a in apps]
     verdicts = [conclude(a, now=now, active_days=active_days) for a in apps]
-    evidence = {app_id: f.evidence for app_id, f in stored.items()}
+    evidence = {app.id: f.evidence for app, f in part.apps}
     events = _events(verdicts, organization_id=organization_id, now=now, evidence=evidence)
     await insight_state.save_derived(
         organization_id=organization_id,
@@ -181,19 +232,9 @@ async def derive(
         states=[_state(v, now) for v in verdicts if v.changed],
         events=[as_activity(e) for e in events],
     )
-    await figure_writes.replace_figures(
-        organization_id=organization_id, connection_id=connection_id, tenant=tenant
+    tally.apps += len(apps)
+    tally.reviewed += len(reviewed)
+    tally.events += events
+    tally.candidates += figures.overlap_candidates(
+        [app for app, _ in part.apps], now=now, active_days=active_days
     )
-    log.info(
-        "derived insights: connection=%s apps=%d needs_review=%d events=%d active_days=%d "
-        "inactive_days=%d analyzed=%s seconds=%.2f",
-        connection_id,
-        len(apps),
-        len(reviewed),
-        len(events),
-        active_days,
-        inactive_days,
-        ",".join(analyzed) or "-",
-        time.perf_counter() - started,
-    )
-    return events

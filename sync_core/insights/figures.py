@@ -164,11 +164,32 @@ async def compute(
             evidence=evidence,
         )
         apps.append((app, figures))
-    if app_ids is not None:
-        return TenantFigures(now, apps, [], [], [])
     department_seats = [
         DepartmentSeats(c.app, c.department, c.seats, c.inactive) for c in seats.counts
     ]
+    if app_ids is not None:
+        return TenantFigures(now, apps, department_seats, [], [])
+    whole = await tenant_rows(
+        organization_id=organization_id,
+        connection_id=connection_id,
+        facts=facts,
+        now=now,
+        active_days=active_days,
+    )
+    return TenantFigures(now, apps, department_seats, whole.departments, whole.overlaps)
+
+
+async def tenant_rows(
+    *,
+    organization_id: uuid.UUID,
+    connection_id: uuid.UUID,
+    facts: Sequence[AppFacts],
+    now: dt.datetime,
+    active_days: int,
+) -> TenantFigures:
+    """A tenant's department figures and overlaps (no apps); `facts` need only hold the apps
+    that can overlap (`overlap_candidates`)."""
+    window = rules.window(now=now, days=active_days)
     activity = await insight_usage.department_activity(
         organization_id=organization_id, window=window, connection_id=connection_id
     )
@@ -176,7 +197,14 @@ async def compute(
         DepartmentRow(a.department, a.users, a.active_users, a.apps_used) for a in activity
     ]
     overlaps = await _overlaps(facts, connection_id=connection_id, now=now, active_days=active_days)
-    return TenantFigures(now, apps, department_seats, departments, overlaps)
+    return TenantFigures(now, [], [], departments, overlaps)
+
+
+def overlap_candidates(
+    facts: Sequence[AppFacts], *, now: dt.datetime, active_days: int
+) -> list[AppFacts]:
+    """The apps an overlap can hold: live, In Use, with a category."""
+    return [app for app, _category in _live_in_use(facts, now=now, active_days=active_days)]
 
 
 def _live_in_use(facts: Sequence[AppFacts], *, now: dt.datetime, active_days: int):

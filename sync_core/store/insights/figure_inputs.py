@@ -26,24 +26,31 @@ from sync_core.store.insights.sql import (
 # the group's assignment, unless we saw the member join later). State: 1 used within the seat
 # window, 2 too new to tell (started within it), 0 inactive. Counted per app and department,
 # plus the first few inactive users of each app by name (UNION ALL: one pass over the
-# materialized seats). Members are reached from their (few) group assignments through the
-# membership index, and use is an EXISTS on the rollup's unique index: joined the other way
+# materialized seats). Access is read from the chosen apps (a derive slice) through the
+# access index, then members from their (few) group assignments through the membership index
+# (CROSS JOIN keeps that order on SQLite: from the tenant's whole access, a slice cost a pass
+# over every seat), and use is an EXISTS on the rollup's unique index: joined the other way
 # round, SQLite scanned the window's usage once per seat. Group members are the `group_access`
 # view's rows without its check that the member has not left: seats keep only users still in
 # the directory anyway, and that check was a lookup per member (most of this statement's time).
 SEATS = """
-WITH access AS (
-  SELECT x.app_entra_id, x.principal_entra_id, x.granted_at FROM app_access x
-  WHERE x.connection_id = ? AND x.source = 'assignment' AND x.principal_type = 'User'
-    AND x.removed_at IS NULL
+WITH chosen AS MATERIALIZED (
+  SELECT a.id, a.app_id, a.entra_id FROM application a
+  WHERE a.connection_id = ? AND a.removed_at IS NULL {apps}
+),
+access AS (
+  SELECT c.id AS app, c.app_id, x.principal_entra_id, x.granted_at
+  FROM chosen c CROSS JOIN app_access x
+  WHERE x.connection_id = ? AND x.app_entra_id = c.entra_id AND x.source = 'assignment'
+    AND x.principal_type = 'User' AND x.removed_at IS NULL
   UNION ALL
-  SELECT g.app_entra_id, m.member_entra_id,
+  SELECT c.id, c.app_id, m.member_entra_id,
     CASE WHEN m.first_seen_at > g.first_seen_at THEN m.first_seen_at ELSE g.granted_at END
-  FROM app_access g
-  JOIN group_member m ON m.connection_id = g.connection_id
-    AND m.group_entra_id = g.principal_entra_id
-  WHERE g.connection_id = ? AND g.source = 'assignment' AND g.principal_type = 'Group'
-    AND g.removed_at IS NULL AND m.removed_at IS NULL
+  FROM chosen c CROSS JOIN app_access g CROSS JOIN group_member m
+  WHERE g.connection_id = ? AND g.app_entra_id = c.entra_id AND g.source = 'assignment'
+    AND g.principal_type = 'Group' AND g.removed_at IS NULL
+    AND m.connection_id = g.connection_id AND m.group_entra_id = g.principal_entra_id
+    AND m.removed_at IS NULL
 ),
 seat AS MATERIALIZED (
   SELECT s.app, u.department, s.user_entra_id,
@@ -54,12 +61,10 @@ seat AS MATERIALIZED (
           AND d.day >= ? AND d.day <= ? AND d.successes > 0) THEN 1
       WHEN s.granted_at >= ? THEN 2 ELSE 0 END AS state
   FROM (
-    SELECT a.id AS app, a.app_id, z.principal_entra_id AS user_entra_id,
+    SELECT z.app, z.app_id, z.principal_entra_id AS user_entra_id,
       MIN(z.granted_at) AS granted_at
     FROM access z
-    JOIN application a ON a.connection_id = ? AND a.entra_id = z.app_entra_id
-    WHERE a.removed_at IS NULL {apps}
-    GROUP BY a.id, a.app_id, z.principal_entra_id
+    GROUP BY z.app, z.app_id, z.principal_entra_id
   ) s
   LEFT JOIN directory_user u ON u.connection_id = ? AND u.entra_id = s.user_entra_id
   WHERE u.removed_at IS NULL
@@ -100,6 +105,19 @@ FROM (
 GROUP BY p.n"""
 
 
+# The apps derive covers: every app of the tenant, removed ones too, managed identities not
+# (as `facts.APP_SCOPE`).
+DERIVED_APPS = """
+SELECT a.id FROM application a
+WHERE a.connection_id = ? AND COALESCE(a.principal_type, '') <> 'ManagedIdentity'
+ORDER BY a.id"""
+
+
+async def derived_app_ids(*, connection_id: uuid.UUID) -> list[int]:
+    """Our ids of the apps derive computes figures for, in id order."""
+    return [int(r["id"]) for r in await fetch(DERIVED_APPS, [db_uuid(connection_id)])]
+
+
 @dataclass(frozen=True, slots=True)
 class SeatCount:
     """Seats of one app in one department, by state."""
@@ -137,7 +155,7 @@ async def seat_figures(
     if app_ids is not None:
         apps, ids = f"AND a.id IN ({marks(app_ids) or 'NULL'})", list(app_ids)
     midnight = dt.datetime.combine(start, dt.time(), tzinfo=dt.UTC)
-    params = [conn, conn, conn, start, today, midnight, conn, *ids, conn, sample]
+    params = [conn, *ids, conn, conn, conn, start, today, midnight, conn, sample]
     counts, idle = [], defaultdict(list)
     for row in await fetch(SEATS.format(apps=apps), params):
         if row["seats"] is None:

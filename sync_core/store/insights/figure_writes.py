@@ -1,7 +1,9 @@
-"""Writing a tenant's derived figures: all of them replaced in one transaction per derive.
+"""Writing a tenant's derived figures: derive replaces its apps' figures slice by slice, each
+slice in one transaction, then the tenant's department figures and overlaps in one more.
 
-Readers see the previous figures until the transaction commits, then the new ones, never a
-mix. Rows go in with one multi-row statement per batch, not through ORM objects.
+Readers see each app's figures whole (the previous derive's or this one's); while a derive
+runs, apps of different slices may come from derives a few seconds apart. Rows go in with one
+multi-row statement per batch, not through ORM objects.
 """
 
 from __future__ import annotations
@@ -165,14 +167,59 @@ async def replace_figures(
     only: Sequence[str] = TABLES,
 ) -> None:
     """Replace a tenant's stored figures (the tables in `only`) in one transaction."""
+    await _replace(organization_id, connection_id, tenant, only=only, app_ids=None)
+
+
+async def replace_apps(
+    *,
+    organization_id: uuid.UUID,
+    connection_id: uuid.UUID,
+    tenant: TenantFigures,
+    app_ids: Sequence[int],
+) -> None:
+    """Replace the figures and department seats of some apps of a tenant (`app_ids`, those
+    without figures in `tenant` left with none) in one transaction."""
+    tables = ("app_figures", "app_department_seats")
+    await _replace(organization_id, connection_id, tenant, only=tables, app_ids=app_ids)
+
+
+# Figures of apps derive no longer covers (managed identities, deleted rows): derive writes
+# apps slice by slice, so nothing else removes them.
+UNCOVERED = """
+DELETE FROM {table} WHERE connection_id = {first} AND application_id NOT IN (
+  SELECT a.id FROM application a
+  WHERE a.connection_id = {second} AND COALESCE(a.principal_type, '') <> 'ManagedIdentity')"""
+
+
+async def drop_uncovered(*, connection_id: uuid.UUID) -> None:
+    """Delete stored figures of apps that are no longer the tenant's apps derive covers."""
+    async with in_transaction() as conn:
+        marks = ("$1", "$2") if conn.capabilities.dialect == "postgres" else ("?", "?")
+        for table in ("app_figures", "app_department_seats"):
+            sql = UNCOVERED.format(table=table, first=marks[0], second=marks[1])
+            await conn.execute_query(sql, [db_uuid(connection_id)] * 2)
+
+
+async def _replace(
+    organization_id: uuid.UUID,
+    connection_id: uuid.UUID,
+    tenant: TenantFigures,
+    *,
+    only: Sequence[str],
+    app_ids: Sequence[int] | None,
+) -> None:
     scope = [db_uuid(organization_id), db_uuid(connection_id)]
     rows = _rows(tenant)
     async with in_transaction() as conn:
         postgres = conn.capabilities.dialect == "postgres"
+        numbers = iter(range(1, 2 + len(app_ids or ())))
+        mark = (lambda: f"${next(numbers)}") if postgres else (lambda: "?")
+        where = f"connection_id = {mark()}"
+        if app_ids is not None:
+            where += f" AND application_id IN ({', '.join(mark() for _ in app_ids) or 'NULL'})"
         for table in only:
-            where = "connection_id = $1" if postgres else "connection_id = ?"
             delete = f"DELETE FROM {table} WHERE {where}"  # noqa: S608 - constant names
-            await conn.execute_query(delete, [scope[1]])
+            await conn.execute_query(delete, [scope[1], *(app_ids or ())])
             for start in range(0, len(rows[table]), BATCH):
                 batch = rows[table][start : start + BATCH]
                 values = [v for row in batch for v in (*scope, *row)]
