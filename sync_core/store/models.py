@@ -211,8 +211,8 @@ class DirectoryUser(Model):
     class Meta:
         table = "directory_user"
         unique_together = (("connection", "entra_id"),)
-        # The users list's order within a tenant (migration 0013).
-        indexes = (("connection_id", "display_name", "id"),)
+        # The users list: live users of a tenant in its order, counted off the index (0013).
+        indexes = (("connection_id", "removed_at", "display_name", "id"),)
 
 
 class Application(Model):

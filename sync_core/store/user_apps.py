@@ -1,4 +1,4 @@
-"""The apps each user of a page can use: keyset pages by app name, two statements per batch.
+"""The apps each user of a page can use: keyset pages by app name, one statement per batch.
 
 A user reaches an app by direct assignment or consent (one `app_access` row each) or through a
 group assigned to it (the user's memberships joined to the groups' assignments). The page is
@@ -48,17 +48,25 @@ apps AS (
   JOIN app_figures f ON f.application_id = a.id
   WHERE a.removed_at IS NULL
 )"""
-TOTALS = "\nSELECT user_pk, COUNT(*) AS total FROM apps GROUP BY user_pk"
-# Each user's next `first + 1` apps after the cursor, numbered in the database so that a user
-# with hundreds of apps sends back one page of them.
-NEXT = """
-SELECT user_pk, app, sort_name FROM (
-  SELECT user_pk, app, sort_name,
-    ROW_NUMBER() OVER (PARTITION BY user_pk ORDER BY sort_name, app) AS n
-  FROM apps {after}
-) ranked
-WHERE n <= ?
-ORDER BY user_pk, n"""
+# Each user's total, and next `first + 1` apps after the cursor, numbered in the database so
+# that a user with hundreds of apps sends back one page of them, in one pass over the links:
+# `later` marks the apps after the cursor (all of them without one), and each user's first app
+# comes back in any case, to carry the total of a user whose page is empty.
+PAGES = """,
+marked AS (
+  SELECT user_pk, app, sort_name, {later} AS later FROM apps
+),
+ranked AS (
+  SELECT user_pk, app, sort_name, later,
+    COUNT(*) OVER (PARTITION BY user_pk) AS total,
+    ROW_NUMBER() OVER (PARTITION BY user_pk ORDER BY sort_name, app) AS nth,
+    SUM(later) OVER (PARTITION BY user_pk ORDER BY sort_name, app ROWS UNBOUNDED PRECEDING)
+      AS nth_later
+  FROM marked
+)
+SELECT user_pk, app, sort_name, later, total FROM ranked
+WHERE nth = 1 OR (later = 1 AND nth_later <= ?)
+ORDER BY user_pk, nth"""
 
 
 async def user_apps_pages(
@@ -76,16 +84,15 @@ async def user_apps_pages(
     if not pks:
         return {}
     sources = [s.value for s in STORED_SOURCES]
-    scope = [db_uuid(organization_id), *pks, *sources]
-    shape = {"users": marks(pks), "sources": marks(sources)}
-    totals = {
-        int(r["user_pk"]): int(r["total"])
-        for r in await fetch((LINKS + TOTALS).format(**shape), scope)
-    }
-    cut = "WHERE (sort_name, app) > (?, ?)" if after else ""
-    params = [*scope, *(after or ()), first + 1]
-    for row in await fetch((LINKS + NEXT).format(after=cut, **shape), params):
-        found[int(row["user_pk"])].append((row["sort_name"], int(row["app"])))
+    later = "CASE WHEN (sort_name, app) > (?, ?) THEN 1 ELSE 0 END" if after else "1"
+    sql = (LINKS + PAGES).format(users=marks(pks), sources=marks(sources), later=later)
+    params = [db_uuid(organization_id), *pks, *sources, *(after or ()), first + 1]
+    totals: dict[int, int] = {}
+    for row in await fetch(sql, params):
+        user = int(row["user_pk"])
+        totals[user] = int(row["total"])
+        if int(row["later"]):
+            found[user].append((row["sort_name"], int(row["app"])))
     return {
         pk: Page(
             items=[app for _, app in keys[:first]],
