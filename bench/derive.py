@@ -14,10 +14,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import datetime as dt
+import resource
 import sys
 import time
+import tracemalloc
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 from sync_core import insights
@@ -54,7 +57,17 @@ def _label(sql: str, templates: dict[str, str]) -> str:
     return best
 
 
-def _timed_fetch(original: Fetch, timings: dict[str, list[float]], explain: bool) -> Fetch:
+def _rss_mb() -> float:
+    """This process's resident set now (Linux), in MB."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def _timed_fetch(
+    original: Fetch, timings: dict[str, list[float]], explain: bool, rss: dict[str, float]
+) -> Fetch:
     templates = _templates()
 
     async def fetch(sql: str, params: Sequence[object] = ()) -> list[dict[str, Any]]:
@@ -62,6 +75,7 @@ def _timed_fetch(original: Fetch, timings: dict[str, list[float]], explain: bool
         rows = await original(sql, params)
         label = _label(sql, templates)
         timings[label].append(time.perf_counter() - started)
+        rss[label] = max(rss.get(label, 0.0), _rss_mb())
         if explain:
             await _explain(original, label, sql, params)
         return rows
@@ -88,13 +102,13 @@ def _patch(fetch: Fetch) -> None:
             module.fetch = fetch  # type: ignore[attr-defined]
 
 
-async def run(url: str, *, repeat: int, explain: bool, days_later: int) -> None:
+async def run(url: str, *, repeat: int, explain: bool, days_later: int, trace: bool) -> None:
     async with open_store(url) as store:
         with store.activated():
-            await _derive_timed(repeat=repeat, explain=explain, days_later=days_later)
+            await _derive_timed(repeat=repeat, explain=explain, days_later=days_later, trace=trace)
 
 
-async def _derive_timed(*, repeat: int, explain: bool, days_later: int) -> None:
+async def _derive_timed(*, repeat: int, explain: bool, days_later: int, trace: bool) -> None:
     if True:
         [row] = await insight_sql.fetch(
             "SELECT connection_id, MAX(computed_at) AS at FROM app_figures GROUP BY connection_id"
@@ -103,16 +117,27 @@ async def _derive_timed(*, repeat: int, explain: bool, days_later: int) -> None:
         now = insight_sql.as_datetime_required(row["at"]) + dt.timedelta(days=days_later)
         await insight_state.connection_scope(connection_id=connection_id)
         timings: dict[str, list[float]] = defaultdict(list)
-        _patch(_timed_fetch(insight_sql.fetch, timings, explain))
+        rss: dict[str, float] = {}
+        _patch(_timed_fetch(insight_sql.fetch, timings, explain, rss))
         for n in range(repeat):
             timings.clear()
-            started = time.perf_counter()
+            before, started = _rss_mb(), time.perf_counter()
+            if trace:
+                tracemalloc.start()
             await insights.derive(connection_id=connection_id, now=now)
+            _, python_peak = tracemalloc.get_traced_memory() if trace else (0, 0)
+            tracemalloc.stop()
             total = time.perf_counter() - started
             print(f"\nderive {n + 1}/{repeat}: {total:.2f} s at {now.isoformat()}")
+            peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+            print(
+                f"  RSS before {before:.0f} MB, after {_rss_mb():.0f} MB, process peak "
+                f"{peak:.0f} MB"
+                + (f"; Python objects' peak {python_peak / 2**20:.1f} MiB" if trace else "")
+            )
             spent = sorted(timings.items(), key=lambda item: -sum(item[1]))
             for label, times in spent:
-                print(f"  {sum(times):8.3f} s  x{len(times):<4} {label}")
+                print(f"  {sum(times):8.3f} s  x{len(times):<4} RSS<={rss[label]:5.0f} MB {label}")
             rest = total - sum(sum(t) for t in timings.values())
             print(f"  {rest:8.3f} s        outside these reads (writes, Python)")
 
@@ -123,8 +148,19 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=2)
     parser.add_argument("--explain", action="store_true", help="print each statement's plan")
     parser.add_argument("--days-later", type=int, default=0, help="derive this many days later")
+    parser.add_argument(
+        "--trace", action="store_true", help="also the Python objects' peak (tracemalloc, slower)"
+    )
     args = parser.parse_args()
-    asyncio.run(run(args.url, repeat=args.repeat, explain=args.explain, days_later=args.days_later))
+    asyncio.run(
+        run(
+            args.url,
+            repeat=args.repeat,
+            explain=args.explain,
+            days_later=args.days_later,
+            trace=args.trace,
+        )
+    )
 
 
 if __name__ == "__main__":
