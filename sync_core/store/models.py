@@ -211,8 +211,19 @@ class DirectoryUser(Model):
     class Meta:
         table = "directory_user"
         unique_together = (("connection", "entra_id"),)
-        # The users list: live users of a tenant in its order, counted off the index (0013).
-        indexes = (("connection_id", "removed_at", "display_name", "id"),)
+        # The users list (migration 0013): live users of a tenant in its order, counted (also
+        # by a search of names, mail and UPN) off the index; the department and active filters.
+        indexes = (
+            (
+                "connection_id",
+                "removed_at",
+                "display_name",
+                "id",
+                "mail",
+                "user_principal_name",
+            ),
+            ("connection_id", "department", "removed_at", "last_successful_sign_in_at"),
+        )
 
 
 class Application(Model):

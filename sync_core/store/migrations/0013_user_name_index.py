@@ -1,6 +1,8 @@
 """The users list in its own order: a tenant's live users by (display name, id), so a page of
 `users` reads its rows off the index instead of sorting every user of the tenant, and its
-total is counted off the index instead of reading every user row."""
+total, also of a search (names, mail and UPN are in the index), is counted off the index
+instead of reading every user row; and users by department and last successful sign-in, for
+the department and active filters' totals."""
 
 from tortoise import migrations
 from tortoise.migrations import operations as ops
@@ -14,6 +16,10 @@ class Migration(migrations.Migration):
     operations = [
         ops.AddIndex(
             model_name='DirectoryUser',
-            index=Index(fields=['connection_id', 'removed_at', 'display_name', 'id']),
+            index=Index(fields=['connection_id', 'removed_at', 'display_name', 'id', 'mail', 'user_principal_name']),
+        ),
+        ops.AddIndex(
+            model_name='DirectoryUser',
+            index=Index(fields=['connection_id', 'department', 'removed_at', 'last_successful_sign_in_at']),
         ),
     ]
