@@ -102,10 +102,15 @@ class Insights:
             inactive=counts[ir.AppStatus.INACTIVE],
         )
 
-    @strawberry.field
-    async def shadow_it(self, info: Info) -> list[ShadowItApp]:
+    @strawberry.field(
+        description="Shadow IT apps, most consenting users first: the first `first` (20 when "
+        "absent, at most 100); apps(filter: {shadowIt: true}) pages through all of them."
+    )
+    async def shadow_it(self, info: Info, first: int | None = None) -> list[ShadowItApp]:
         args = self._args(info, await _connection_id(info, self.tenant_id))
-        found = await insights.shadow_it(**args, active_days=info.context.services.active_days)
+        found = await insights.shadow_it(
+            **args, active_days=info.context.services.active_days, limit=page_size(first)
+        )
         return [
             ShadowItApp(
                 app=App(summary=s.app),
@@ -138,20 +143,28 @@ class Insights:
             for o in found
         ]
 
-    @strawberry.field
-    async def problematic_apps(self, info: Info) -> list[App]:
+    @strawberry.field(
+        description="Apps with problems, by name: the first `first` (20 when absent, at most 100)."
+    )
+    async def problematic_apps(self, info: Info, first: int | None = None) -> list[App]:
         args = self._args(info, await _connection_id(info, self.tenant_id))
         found = await insights.problematic_apps(
-            **args, active_days=info.context.services.active_days
+            **args, active_days=info.context.services.active_days, limit=page_size(first)
         )
         unique = {p.app.id: p.app for p in found}
         return [App(summary=s) for s in unique.values()]
 
-    @strawberry.field
-    async def license_waste(self, info: Info) -> list[LicenseWaste]:
+    @strawberry.field(
+        description="Apps with inactive seats, most monthly waste (then most inactive seats) "
+        "first: the first `first` (20 when absent, at most 100)."
+    )
+    async def license_waste(self, info: Info, first: int | None = None) -> list[LicenseWaste]:
         args = self._args(info, await _connection_id(info, self.tenant_id))
         found = await insights.license_waste(
-            **args, inactive_days=info.context.services.inactive_days
+            **args,
+            inactive_days=info.context.services.inactive_days,
+            idle_only=True,
+            limit=page_size(first),
         )
         return [
             LicenseWaste(

@@ -311,6 +311,7 @@ async def read(
     limit: int | None = None,
     offset: int = 0,
     detail: Sequence[str] = (),
+    order: str = "name",
 ) -> list[StoredApp]:
     """Stored apps with their figures; apps stored with other window lengths than asked for
     (settings changed since the derive) are recomputed for this read, not stored."""
@@ -321,6 +322,7 @@ async def read(
         limit=limit,
         offset=offset,
         detail=detail,
+        order=order,
     )
     stale = [r for r in rows if _stale(r, active_days, inactive_days)]
     if not stale:

@@ -28,16 +28,24 @@ async def license_waste(
     app_ids: Sequence[int] | None = None,
     evidence_users: int = 10,
     name: str | None = None,
+    idle_only: bool = False,
+    limit: int | None = None,
 ) -> list[LicenseWaste]:
     """Apps with user assignments, most monthly waste (then most idle seats) first.
 
-    `app_ids` and `name` (part of a name, any case) limit the read to those apps.
+    `app_ids` and `name` (part of a name, any case) limit the read to those apps,
+    `idle_only` to apps with inactive seats, `limit` to the first apps in that order.
     """
     app_ids = await names.restrict(
         organization_id=organization_id, connection_id=connection_id, app_ids=app_ids, name=name
     )
     chosen = selection(
-        now=now, active_days=active_days, connection_id=connection_id, app_ids=app_ids, seated=True
+        now=now,
+        active_days=active_days,
+        connection_id=connection_id,
+        app_ids=app_ids,
+        seated=True,
+        idle=idle_only,
     )
     rows = await figures.read(
         organization_id=organization_id,
@@ -46,6 +54,8 @@ async def license_waste(
         inactive_days=inactive_days,
         selection=chosen,
         detail=("evidence",),
+        order="waste",
+        limit=limit,
     )
     found = (
         verdicts.waste(

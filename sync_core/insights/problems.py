@@ -27,10 +27,13 @@ async def problematic_apps(
     thresholds: Thresholds = Thresholds(),  # noqa: B008 - frozen, so one shared default is safe
     app_ids: Sequence[int] | None = None,
     name: str | None = None,
+    limit: int | None = None,
 ) -> list[Problem]:
     """Every problem found, by app name then kind.
 
-    `app_ids` and `name` (part of a name, any case) limit the read to those apps.
+    `app_ids` and `name` (part of a name, any case) limit the read to those apps, `limit` to
+    the problems of the first apps by name (with the stored thresholds: apps are counted in
+    the database).
     """
     app_ids = await names.restrict(
         organization_id=organization_id, connection_id=connection_id, app_ids=app_ids, name=name
@@ -49,18 +52,34 @@ async def problematic_apps(
         active_days=active_days,
         selection=chosen,
         detail=("problems",) if stored else (),
+        limit=limit if stored else None,
     )
     if not stored:
         window = rules.window(now=now, days=active_days)
-        return await problems_of(
+        found = await problems_of(
             [r.facts for r in rows],
             window=window,
             now=now,
             active_days=active_days,
             thresholds=thresholds,
         )
+        return _of_first_apps(found, limit)
     return [
         problem
         for r in rows
         for problem in verdicts.problems(r, summary_of(r, now=now, active_days=active_days))
     ]
+
+
+def _of_first_apps(problems: list[Problem], limit: int | None) -> list[Problem]:
+    """The problems of the first `limit` apps among them (all without a limit)."""
+    if limit is None:
+        return problems
+    kept: set[int] = set()
+    result = []
+    for problem in problems:
+        if problem.app.id not in kept and len(kept) >= limit:
+            continue
+        kept.add(problem.app.id)
+        result.append(problem)
+    return result

@@ -25,10 +25,12 @@ async def shadow_it(
     evidence_users: int = 10,
     app_ids: Sequence[int] | None = None,
     name: str | None = None,
+    limit: int | None = None,
 ) -> list[ShadowApp]:
     """Shadow IT apps, most consenting users first, each with its evidence (up to 10 users).
 
-    `app_ids` and `name` (part of a name, any case) limit the read to those apps.
+    `app_ids` and `name` (part of a name, any case) limit the read to those apps; `limit` to
+    the first apps in that order (counted in the database).
     """
     app_ids = await names.restrict(
         organization_id=organization_id, connection_id=connection_id, app_ids=app_ids, name=name
@@ -42,6 +44,8 @@ async def shadow_it(
         active_days=active_days,
         selection=chosen,
         detail=("evidence",),
+        order="consent",
+        limit=limit,
     )
     found = (
         verdicts.shadow(

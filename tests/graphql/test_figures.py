@@ -80,3 +80,31 @@ async def test_filters_combine_in_one_read(store):
         data = await _run(org, PAGE, filter=filters)
         assert sorted(_nodes(data)) == names, filters
         assert data["apps"]["totalCount"] == len(names)
+
+
+INSIGHT_LISTS = """query($n: Int) { insights {
+  shadowIt(first: $n) { app { name } consentingUsers unassignedUsers }
+  problematicApps(first: $n) { name }
+  licenseWaste(first: $n) { app { name } inactiveSeats } } }"""
+
+
+async def test_insight_lists_are_the_first_in_their_order(store):
+    tenant = await t.build()
+    org = tenant.organization.id
+    every = (await _run(org, INSIGHT_LISTS, n=100))["insights"]
+    two = (await _run(org, INSIGHT_LISTS, n=2))["insights"]
+
+    # Each list cut at two keeps the head of the whole list, in the same order.
+    for field in ("shadowIt", "problematicApps", "licenseWaste"):
+        assert len(every[field]) > 2, field
+        assert two[field] == every[field][:2], field
+    shadow = [(s["consentingUsers"], s["unassignedUsers"]) for s in every["shadowIt"]]
+    assert shadow == sorted(shadow, key=lambda c: (-c[0], -c[1]))
+    assert all(w["inactiveSeats"] > 0 for w in every["licenseWaste"])
+
+
+async def test_an_insight_list_refuses_more_than_100(store):
+    tenant = await t.build()
+    context = Context(tenant.organization.id, ALICE, Services(runner=None, clock=lambda: NOW))
+    result = await schema.execute(INSIGHT_LISTS, variable_values={"n": 101}, context_value=context)
+    assert result.errors and "first must be between 0 and 100" in result.errors[0].message

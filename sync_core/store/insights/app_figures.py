@@ -61,6 +61,16 @@ COUNT_SCOPE = """
 FROM app_figures f JOIN application a ON a.id = f.application_id
 WHERE f.organization_id = ?"""
 ORDER = " ORDER BY f.sort_name, f.application_id"
+# Other orders a read can ask for, so that a short list of the worst is a LIMIT in SQL:
+# "consent" as verdicts.by_consent (most consenting, then most unassigned users), "waste" as
+# verdicts.by_waste (most monthly waste at today's seat cost, then most idle seats).
+ORDERS = {
+    "name": ORDER,
+    "consent": " ORDER BY f.consented_users DESC, f.unassigned_users DESC,"
+    " f.sort_name, f.application_id",
+    "waste": " ORDER BY COALESCE(a.seat_cost_amount, 0) * f.inactive_seats DESC,"
+    " f.inactive_seats DESC, f.sort_name, f.application_id",
+}
 # Shadow IT as rules.shadow_reasons judges it: derive stores whether the app would be shadow IT
 # unless approved; approval and removal are read live.
 SHADOW = "(f.shadow = TRUE AND a.removed_at IS NULL AND (a.stage IS NULL OR a.stage <> 'approved'))"
@@ -120,6 +130,7 @@ class Selection:
     shadow: bool | None = None
     category: str | None = None  # the effective category, ignoring case
     seated: bool = False  # only apps with seats
+    idle: bool = False  # only apps with inactive seats
     with_problems: bool = False
     include_removed: bool = False
 
@@ -178,6 +189,8 @@ def _where(selection: Selection) -> tuple[str, list[Any]]:
         params.append(s.category)
     if s.seated:
         sql += " AND f.seats > 0"
+    if s.idle:
+        sql += " AND f.inactive_seats > 0"
     if s.with_problems:
         sql += " AND f.problem_count > 0"
     if not s.include_removed:
@@ -193,8 +206,10 @@ async def read(
     limit: int | None = None,
     offset: int = 0,
     detail: Sequence[str] = (),
+    order: str = "name",
 ) -> list[StoredApp]:
-    """Apps with stored figures, by (sort name, id); `after` is a keyset cursor on that order.
+    """Apps with stored figures, by (sort name, id) or another of `ORDERS`; `after` is a
+    keyset cursor on the name order.
 
     `detail` adds stored JSON columns to each app: "problems", "evidence" (see `DETAILS`).
     """
@@ -204,7 +219,7 @@ async def read(
     params = [db_uuid(organization_id), *params]
     if after is not None:
         sql, params = sql + " AND (f.sort_name, f.application_id) > (?, ?)", [*params, *after]
-    sql += ORDER
+    sql += ORDERS[order]
     if limit is not None:
         sql, params = sql + " LIMIT ? OFFSET ?", [*params, limit, offset]
     return [_stored(row) for row in await fetch(sql, params)]
