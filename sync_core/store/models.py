@@ -185,7 +185,8 @@ class Activity(Model):
 
     class Meta:
         table = "activity"
-        indexes = (("organization_id", "created_at"),)
+        # The trail's page order (newest first by id, migration 0014), and time filters.
+        indexes = (("organization_id", "created_at"), ("organization_id", "id"))
 
 
 class DirectoryUser(Model):
@@ -223,6 +224,8 @@ class DirectoryUser(Model):
                 "user_principal_name",
             ),
             ("connection_id", "department", "removed_at", "last_successful_sign_in_at"),
+            # Whether a user is still in the directory, off the index (joins by Entra id).
+            ("connection_id", "entra_id", "removed_at"),
         )
 
 
