@@ -212,8 +212,10 @@ class DirectoryUser(Model):
     class Meta:
         table = "directory_user"
         unique_together = (("connection", "entra_id"),)
-        # The users list (migration 0013): live users of a tenant in its order, counted (also
-        # by a search of names, mail and UPN) off the index; the department and active filters.
+        # Migration 0013: the users list in its order, counted (also by a search of names,
+        # mail and UPN) off the index; PostgreSQL's page order comes from a partial index of
+        # live users in plain SQL there (ix_directory_user_live). The department and active
+        # filters' totals. Whether a user is still in the directory (joins by Entra id).
         indexes = (
             (
                 "connection_id",
@@ -224,7 +226,6 @@ class DirectoryUser(Model):
                 "user_principal_name",
             ),
             ("connection_id", "department", "removed_at", "last_successful_sign_in_at"),
-            # Whether a user is still in the directory, off the index (joins by Entra id).
             ("connection_id", "entra_id", "removed_at"),
         )
 
