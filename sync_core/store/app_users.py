@@ -1,11 +1,11 @@
 """Who has access to each app of a page: keyset pages that read about as many rows as they return.
 
-For DataLoaders: two statements whatever the number of apps or the page size. The first
+For DataLoaders: three statements whatever the number of apps or the page size. The first
 resolves the apps within the caller's organization with their totals (counted by derive,
-`app_figures.access_users`); the second takes, for each app, the next users after the cursor
-from the `app_access` unique index (connection, app, user, source) in its own order and from
-the app's group assignments to their groups' members, then their sources, user rows and last
-use.
+`app_figures.access_users`), the second their assigned groups; the third takes, for each app,
+the next users after the cursor from the `app_access` unique index (connection, app, user,
+source) in its own order and from each assigned group's members in the membership index's
+order, then their sources, user rows and last use.
 """
 
 from __future__ import annotations
@@ -35,26 +35,40 @@ FROM application a
 JOIN connection c ON c.id = a.connection_id
 LEFT JOIN app_figures f ON f.application_id = a.id
 WHERE c.organization_id = ? AND a.id IN ({ids})"""
-# One app's next users after the cursor: from the access index in its own order (direct
-# assignments and consents), and from the app's group assignments to their groups' members
-# (access through groups is not stored per user). The group part starts from the app's
-# assignments (CROSS JOIN keeps that order on SQLite): through the `group_access` view SQLite
-# walked every membership of the tenant (~1 s for one app at 100k users).
+# The groups assigned to each app of the page (their members reach the app).
+GROUPS = """
+SELECT a.id AS app, g.principal_entra_id AS grp
+FROM application a CROSS JOIN app_access g
+WHERE a.id IN ({ids}) AND g.connection_id = a.connection_id AND g.app_entra_id = a.entra_id
+  AND g.principal_type = 'Group' AND g.source = 'assignment' AND g.removed_at IS NULL
+ORDER BY a.id, g.principal_entra_id"""
+# One app's next users after the cursor, merged from sides that each stop at the page size:
+# the app's direct rows (assignments and consents) in the access index's order, and each
+# assigned group's members in the membership index's order, each checked against the user
+# index (still in the directory) as it goes. The first `first + 1` users of the union are
+# among the first of each side. Merged before the cut, an app assigned to a 97k-member group
+# had all of its members deduplicated and sorted for every page (SQLite: 2 s for 50 apps). A
+# user has at most two direct rows (assignment, consent), hence twice the page there.
+DIRECT = """SELECT * FROM (
+    SELECT x.principal_entra_id FROM app_access x CROSS JOIN directory_user u
+    WHERE x.connection_id = ? AND x.app_entra_id = ? AND x.principal_type = 'User'
+      AND x.source IN ({sources}) AND x.removed_at IS NULL
+      AND u.connection_id = x.connection_id AND u.entra_id = x.principal_entra_id
+      AND u.removed_at IS NULL {after}
+    ORDER BY x.principal_entra_id LIMIT ?
+  ) d{n}"""
+MEMBERS = """SELECT * FROM (
+    SELECT m.member_entra_id FROM group_member m CROSS JOIN directory_user u
+    WHERE m.connection_id = ? AND m.group_entra_id = ? AND m.removed_at IS NULL
+      AND u.connection_id = m.connection_id AND u.entra_id = m.member_entra_id
+      AND u.removed_at IS NULL {after}
+    ORDER BY m.member_entra_id LIMIT ?
+  ) g{n}_{k}"""
 NEXT = """SELECT * FROM (
-  SELECT CAST(? AS BIGINT) AS app, x.principal_entra_id FROM (
-    SELECT principal_entra_id FROM app_access
-    WHERE connection_id = ? AND app_entra_id = ? AND principal_type = 'User'
-      AND source IN ({sources}) AND removed_at IS NULL {after}
-    UNION
-    SELECT m.member_entra_id FROM app_access g CROSS JOIN group_member m
-    WHERE g.connection_id = ? AND g.app_entra_id = ? AND g.principal_type = 'Group'
-      AND g.source = 'assignment' AND g.removed_at IS NULL
-      AND m.connection_id = g.connection_id AND m.group_entra_id = g.principal_entra_id
-      AND m.removed_at IS NULL {member_after}
-  ) x
-  JOIN directory_user u ON u.connection_id = ? AND u.entra_id = x.principal_entra_id
-  WHERE u.removed_at IS NULL
-  ORDER BY x.principal_entra_id LIMIT ?
+  SELECT DISTINCT CAST(? AS BIGINT) AS app, y.principal_entra_id FROM (
+  {sides}
+  ) y
+  ORDER BY y.principal_entra_id LIMIT ?
 ) p{n}"""
 ROWS = """WITH picked AS ({picked}),
 held AS (
@@ -104,18 +118,33 @@ def user_of(row: dict[str, Any], *, entra_id: str, first_seen: str) -> StoredUse
     )
 
 
-def _picked(apps: list[dict[str, Any]], first: int, after: tuple | None) -> tuple[str, list]:
+def _picked(
+    apps: list[dict[str, Any]], groups: dict[int, list[str]], first: int, after: tuple | None
+) -> tuple[str, list]:
     sources = [s.value for s in STORED_SOURCES]
-    cursor = list(after[:1]) if after else []
+    cursor, size = list(after[:1]) if after else [], first + 1
     parts, params = [], []
     for n, app in enumerate(apps):
-        cut = "AND principal_entra_id > ?" if after else ""
-        member_cut = "AND m.member_entra_id > ?" if after else ""
-        parts.append(NEXT.format(sources=marks(sources), after=cut, member_after=member_cut, n=n))
-        conn, entra = app["connection_id"], app["entra_id"]
-        params += [int(app["id"]), conn, entra, *sources, *cursor, conn, entra, *cursor]
-        params += [conn, first + 1]
+        pk, conn, entra = int(app["id"]), app["connection_id"], app["entra_id"]
+        cut = "AND x.principal_entra_id > ?" if after else ""
+        sides = [DIRECT.format(sources=marks(sources), after=cut, n=n)]
+        side_params = [conn, entra, *sources, *cursor, 2 * size]
+        for k, group in enumerate(groups.get(pk, [])):
+            cut = "AND m.member_entra_id > ?" if after else ""
+            sides.append(MEMBERS.format(after=cut, n=n, k=k))
+            side_params += [conn, group, *cursor, size]
+        parts.append(NEXT.format(sides="\n  UNION\n  ".join(sides), n=n))
+        params += [pk, *side_params, size]
     return " UNION ALL ".join(parts), params
+
+
+async def _groups(apps: list[dict[str, Any]]) -> dict[int, list[str]]:
+    """The groups assigned to each app (the apps already scoped to the caller)."""
+    ids = [int(a["id"]) for a in apps]
+    found: dict[int, list[str]] = defaultdict(list)
+    for row in await fetch(GROUPS.format(ids=marks(ids)), ids):
+        found[int(row["app"])].append(row["grp"])
+    return found
 
 
 async def app_users_pages(
@@ -130,7 +159,7 @@ async def app_users_pages(
     apps = await fetch(APPS.format(ids=marks(pks)), [db_uuid(organization_id), *pks])
     if not apps:
         return pages
-    picked, params = _picked(apps, first, after)
+    picked, params = _picked(apps, await _groups(apps), first, after)
     sources = [s.value for s in STORED_SOURCES]
     rows = await fetch(ROWS.format(picked=picked, sources=marks(sources)), [*params, *sources])
     found: dict[int, dict[str, AppUser]] = defaultdict(dict)
