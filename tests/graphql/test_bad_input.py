@@ -65,10 +65,18 @@ CURSOR_FIELDS = {
     "apps": "apps(after: $c) { totalCount }",
     "apps filtered": 'apps(after: $c, filter: {search: "a"}) { totalCount }',
     "App.users": "apps(first: 1) { edges { node { users(after: $c) { totalCount } } } }",
+    "App.permissions": (
+        "apps(first: 1) { edges { node { permissions(after: $c) { totalCount } } } }"
+    ),
+    "User.apps": "users(first: 1) { edges { node { apps(after: $c) { totalCount } } } }",
 }
 
 # Well-formed for that field, though not for the others.
-WELL_FORMED = {("activities", b64("[1]")), ("App.users", b64('["a"]'))}
+WELL_FORMED = {
+    ("activities", b64("[1]")),
+    ("App.users", b64('["a"]')),
+    ("App.permissions", b64('["a","b"]')),  # (consent type, grant id)
+}
 
 
 @pytest.fixture
